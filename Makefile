@@ -1,0 +1,40 @@
+# The front door: `make run` serves the course, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test serve bench check-python migrations-check clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else "Hormones & Bone needs Python 3.12 or newer, but $(PYTHON) is %d.%d.%d. Install 3.12+ or run: make PYTHON=/path/to/python3.12 ..." % v[:3])'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py import_content
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+migrations-check: $(BIN)/.installed
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: $(BIN)/.installed migrations-check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Production-style server: gunicorn with DEBUG off (needs DJANGO_SECRET_KEY).
+serve: $(BIN)/.installed
+	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --no-input -v0
+	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=0 $(BIN)/python manage.py import_content
+	DJANGO_DEBUG=0 $(BIN)/gunicorn hormonebone.wsgi -b 127.0.0.1:$(PORT) -w $${WEB_CONCURRENCY:-3} --access-logfile -
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) staticfiles var .pytest_cache

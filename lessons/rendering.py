@@ -1,0 +1,394 @@
+"""Markdown → sanitised HTML, with glossary links, numbered citations and diagrams.
+
+Runs when content is saved or imported, never per request. Glossary linking works on
+the Python-Markdown element tree with one Aho-Corasick pass per text node, so its cost
+does not grow with the number of terms.
+"""
+
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+
+import ahocorasick
+import markdown
+import nh3
+from django.urls import reverse
+from django.utils.html import escape
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+EXTENSIONS = ["tables", "footnotes", "attr_list", "def_list", "admonition"]
+EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False}}
+
+CITE_PATTERN = r"\[(@[^\]\n]+)\]"
+NOLINK_PATTERN = r"\{!(.+?)!\}"
+DIAGRAM_LINE = re.compile(r"^\[\[diagram:([a-z0-9-]+)\]\][ \t]*$", re.MULTILINE)
+SKIP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "kbd", "samp", "script", "style"}
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang"},
+    "a": {"href", "aria-describedby"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start"},
+}
+
+
+@dataclass
+class RenderResult:
+    html: str = ""
+    toc: list = field(default_factory=list)
+    terms: dict = field(default_factory=dict)  # slug → anchor of the section where it first appears
+    citations: list = field(default_factory=list)
+    word_count: int = 0
+    problems: list = field(default_factory=list)  # (message, text to find in the source)
+
+
+class Glossary:
+    """A single matcher over every term name, case-sensitive or not."""
+
+    def __init__(self, entries):
+        # entries: iterable of (slug, names, case_sensitive, {tier: short})
+        self.shorts = {}
+        self.names = {}
+        self._ci = ahocorasick.Automaton()
+        self._cs = ahocorasick.Automaton()
+        for slug, names, case_sensitive, shorts in entries:
+            self.shorts[slug] = shorts
+            self.names[slug] = names[0]
+            for name in names:
+                name = name.strip()
+                if not name:
+                    continue
+                if case_sensitive:
+                    if name not in self._cs:
+                        self._cs.add_word(name, (len(name), slug))
+                else:
+                    key = _fold(name)
+                    if key not in self._ci:
+                        self._ci.add_word(key, (len(key), slug))
+        for automaton in (self._ci, self._cs):
+            if len(automaton):
+                automaton.make_automaton()
+
+    @classmethod
+    def from_db(cls):
+        from .models import TIERS, Term
+
+        return cls(
+            (t.slug, t.names(), t.case_sensitive, {tier: t.short_for(tier) for tier in TIERS})
+            for t in Term.objects.all()
+        )
+
+    def find(self, text):
+        """Leftmost-longest whole-word matches as (start, end, slug)."""
+        found = []
+        for automaton, haystack in ((self._ci, _fold(text)), (self._cs, text)):
+            if not len(automaton):
+                continue
+            for end, (length, slug) in automaton.iter(haystack):
+                start = end - length + 1
+                if _is_word_edge(text, start - 1) and _is_word_edge(text, end + 1):
+                    found.append((start, end + 1, slug))
+        found.sort(key=lambda m: (m[0], m[0] - m[1]))
+        chosen, last_end = [], 0
+        for start, end, slug in found:
+            if start >= last_end:
+                chosen.append((start, end, slug))
+                last_end = end
+        return chosen
+
+
+def _fold(text):
+    # Lowercase without changing length, so match offsets stay valid for the original.
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _is_word_edge(text, i):
+    return i < 0 or i >= len(text) or not (text[i].isalnum() or text[i] == "_")
+
+
+class CitationProcessor(InlineProcessor):
+    def __init__(self, pattern, md, state):
+        super().__init__(pattern, md)
+        self.state = state
+
+    def handleMatch(self, m, data):
+        keys = [k.strip().lstrip("@").strip() for k in m.group(1).split(";")]
+        if not keys or any(not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", k) for k in keys):
+            return None, None, None
+        known = []
+        for key in keys:
+            if key not in self.state.references:
+                self.state.problems.append((f"unknown citation key '{key}'", f"@{key}"))
+            elif key not in known:
+                known.append(key)
+        if not known:
+            return None, m.start(0), m.end(0)
+        sup = etree.Element("sup", {"class": "cite"})
+        sup.text = "["
+        for i, key in enumerate(known):
+            if key not in self.state.citations:
+                self.state.citations.append(key)
+            link = etree.SubElement(sup, "a", {"href": f"#ref-{key}"})
+            link.text = str(self.state.citations.index(key) + 1)
+            link.tail = ", " if i < len(known) - 1 else "]"
+        return sup, m.start(0), m.end(0)
+
+
+class NoLinkProcessor(InlineProcessor):
+    def handleMatch(self, m, data):
+        span = etree.Element("span", {"class": "nogloss"})
+        span.text = m.group(1)
+        return span, m.start(0), m.end(0)
+
+
+class GlossaryLinker(Treeprocessor):
+    def __init__(self, md, state):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root):
+        if not self.state.glossary:
+            return
+        seen = set()
+        for block in list(root):
+            if block.tag == "h2":
+                seen = set()
+            self._walk(block, seen)
+
+    def _walk(self, el, seen):
+        if el.tag in SKIP_TAGS or "nogloss" in (el.get("class") or "").split():
+            return
+        if el.text:
+            head, links = self._link(el.text, seen)
+            if links:
+                el.text = head
+                for i, link in enumerate(links):
+                    el.insert(i, link)
+        for child in list(el):
+            self._walk(child, seen)
+            if child.tail:
+                tail, links = self._link(child.tail, seen)
+                if links:
+                    child.tail = tail
+                    at = list(el).index(child) + 1
+                    for i, link in enumerate(links):
+                        el.insert(at + i, link)
+
+    def _link(self, text, seen):
+        links, head, cursor = [], None, 0
+        for start, end, slug in self.state.glossary.find(text):
+            if slug in seen:
+                continue
+            seen.add(slug)
+            if slug not in self.state.terms:
+                self.state.terms.append(slug)
+            piece = text[cursor:start]
+            if links:
+                links[-1].tail = piece
+            else:
+                head = piece
+            a = etree.Element(
+                "a", {"class": "term", "href": reverse("term", args=[slug]), "aria-describedby": f"tip-{slug}"}
+            )
+            a.text = text[start:end]
+            links.append(a)
+            cursor = end
+        if links:
+            links[-1].tail = text[cursor:]
+        return head, links
+
+
+class _State:
+    def __init__(self, glossary, references):
+        self.glossary = glossary
+        self.references = references or {}
+        self.citations = []
+        self.terms = []
+        self.problems = []
+
+
+class CourseExtension(Extension):
+    def __init__(self, state, **kwargs):
+        self.state = state
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.inlinePatterns.register(CitationProcessor(CITE_PATTERN, md, self.state), "citation", 175)
+        md.inlinePatterns.register(NoLinkProcessor(NOLINK_PATTERN, md), "nolink", 176)
+        # After inline parsing (20) so text nodes are final; before toc (5) is irrelevant
+        # because headings are never linked.
+        md.treeprocessors.register(GlossaryLinker(md, self.state), "glossary", 15)
+
+
+def sanitise(html):
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"})
+
+
+def render_markdown(text):
+    """Plain course markdown (quiz text, glossary bodies): no glossary links or citations."""
+    if not text:
+        return ""
+    return sanitise(markdown.markdown(text, extensions=EXTENSIONS))
+
+
+def _flatten_toc(tokens, out=None):
+    out = [] if out is None else out
+    for token in tokens:
+        out.append({"id": token["id"], "name": token["name"], "level": token["level"]})
+        _flatten_toc(token.get("children", []), out)
+    return out
+
+
+def render_tier(body, tier, glossary=None, references=None, diagrams=None):
+    """Render one tier's markdown; glossary/references/diagrams default to the database."""
+    from .models import Diagram, Reference
+
+    if glossary is None:
+        glossary = Glossary.from_db()
+    if references is None:
+        references = {r.key: r for r in Reference.objects.all()}
+    state = _State(glossary, references)
+
+    wanted = DIAGRAM_LINE.findall(body)
+    if diagrams is None:
+        diagrams = {d.slug: d.svg for d in Diagram.objects.filter(slug__in=wanted)} if wanted else {}
+    figures = []
+
+    def stash_diagram(m):
+        slug = m.group(1)
+        if slug not in diagrams:
+            state.problems.append((f"unknown diagram '{slug}'", m.group(0)))
+            return ""
+        figures.append(slug)
+        return f"xxdiagram{len(figures) - 1}xx"
+
+    source = DIAGRAM_LINE.sub(stash_diagram, body)
+    md = markdown.Markdown(
+        extensions=[*EXTENSIONS, "toc", CourseExtension(state)], extension_configs=EXTENSION_CONFIGS
+    )
+    html = sanitise(md.convert(source))
+    toc = _flatten_toc(md.toc_tokens)
+    # Where each linked term first appears: the nearest h2 before its first link.
+    sections, current = {}, ""
+    for m in re.finditer(r'<h2 id="([^"]+)"|<a class="term" href="[^"]*/glossary/([^/"]+)/"', html):
+        if m.group(1):
+            current = m.group(1)
+        elif m.group(2) not in sections:
+            sections[m.group(2)] = current
+
+    anchors = {item["id"] for item in toc}
+    for target in re.findall(r'href="#([^"]+)"', html):
+        if not target.startswith(("ref-", "fn:", "fnref:")) and target not in anchors and f'id="{target}"' not in html:
+            state.problems.append((f"link to missing section '#{target}'", f"#{target}"))
+
+    text_only = re.sub(r"<[^>]+>", " ", html)
+    word_count = len(re.findall(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*", text_only))
+
+    for i, slug in enumerate(figures):
+        html = html.replace(f"<p>xxdiagram{i}xx</p>", diagram_figure(slug, diagrams[slug]))
+
+    parts = [html]
+    if state.citations:
+        parts.append(reference_list([references[k] for k in state.citations]))
+        toc.append({"id": "references", "name": "References", "level": 2})
+    if state.terms:
+        tips = "".join(
+            f'<span class="tip" role="tooltip" id="tip-{slug}" hidden>{escape(glossary.shorts[slug].get(tier) or "")}</span>'
+            for slug in state.terms
+        )
+        parts.append(f'<div class="tips">{tips}</div>')
+    return RenderResult(
+        html="\n".join(parts),
+        toc=toc,
+        terms={slug: sections.get(slug, "") for slug in state.terms},
+        citations=state.citations,
+        word_count=word_count,
+        problems=state.problems,
+    )
+
+
+def reference_list(refs):
+    items = []
+    for ref in refs:
+        bits = [f"{escape(ref.authors)}. {escape(ref.title)}."]
+        if ref.journal:
+            bits.append(f" <i>{escape(ref.journal)}</i>")
+        bits.append(f" {ref.year}")
+        if ref.volume:
+            bits.append(f";{escape(ref.volume)}")
+        if ref.pages:
+            bits.append(f":{escape(ref.pages)}")
+        bits.append(".")
+        if ref.doi:
+            bits.append(f' <a href="https://doi.org/{escape(ref.doi)}">doi:{escape(ref.doi)}</a>')
+        if ref.pmid:
+            bits.append(f' <a href="https://pubmed.ncbi.nlm.nih.gov/{escape(ref.pmid)}/">PMID {escape(ref.pmid)}</a>')
+        if ref.url and not (ref.doi or ref.pmid):
+            bits.append(f' <a href="{escape(ref.url)}">{escape(ref.url)}</a>')
+        items.append(f'<li id="ref-{escape(ref.key)}">{"".join(bits)}</li>')
+    return (
+        '<section class="references" aria-labelledby="references">'
+        f'<h2 id="references">References</h2><ol>{"".join(items)}</ol></section>'
+    )
+
+
+# --- Diagrams: SVG is checked against an allow-list when saved, then inlined. ---
+
+SVG_NS = "http://www.w3.org/2000/svg"
+SVG_TAGS = {"svg", "g", "path", "line", "polyline", "polygon", "rect", "circle", "ellipse", "text", "tspan", "title", "desc"}
+SVG_ATTRIBUTES = {
+    "viewBox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "d",
+    "points", "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
+    "stroke-dasharray", "stroke-linecap", "stroke-linejoin", "opacity", "transform", "class",
+    "font-size", "font-weight", "font-style", "text-anchor", "dominant-baseline", "dx", "dy",
+    "preserveAspectRatio", "xmlns", "role", "aria-hidden", "letter-spacing", "lang",
+}
+etree.register_namespace("", SVG_NS)
+
+
+def check_svg(svg):
+    """Raise ValueError naming the first thing in an SVG that is not allowed."""
+    try:
+        root = etree.fromstring(svg)
+    except etree.ParseError as exc:
+        raise ValueError(f"not well-formed XML ({exc})") from None
+    if root.tag != f"{{{SVG_NS}}}svg":
+        raise ValueError("the root element must be <svg> in the SVG namespace")
+    if "viewBox" not in root.attrib:
+        raise ValueError("<svg> needs a viewBox")
+    kids = list(root)
+    if len(kids) < 2 or kids[0].tag != f"{{{SVG_NS}}}title" or kids[1].tag != f"{{{SVG_NS}}}desc":
+        raise ValueError("the first two children of <svg> must be <title> and <desc>")
+    if not (kids[0].text or "").strip() or not (kids[1].text or "").strip():
+        raise ValueError("<title> and <desc> must not be empty")
+    for el in root.iter():
+        tag = el.tag.split("}", 1)[-1]
+        if not el.tag.startswith(f"{{{SVG_NS}}}") or tag not in SVG_TAGS:
+            raise ValueError(f"element <{tag}> is not allowed")
+        for name in el.attrib:
+            if name not in SVG_ATTRIBUTES:
+                raise ValueError(f"attribute '{name}' on <{tag}> is not allowed")
+    return root
+
+
+def diagram_figure(slug, svg):
+    root = check_svg(svg)
+    title, desc = list(root)[:2]
+    title.set("id", f"dg-{slug}-title")
+    desc.set("id", f"dg-{slug}-desc")
+    root.set("role", "img")
+    root.set("aria-labelledby", f"dg-{slug}-title dg-{slug}-desc")
+    root.set("class", "diagram-svg")
+    for attr in ("width", "height"):
+        root.attrib.pop(attr, None)
+    markup = etree.tostring(root, encoding="unicode")
+    return f'<figure class="diagram" id="diagram-{slug}">{markup}</figure>'

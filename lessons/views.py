@@ -1,0 +1,156 @@
+"""Reading pages: course map, lesson tiers, glossary, and the operator endpoints."""
+
+import uuid
+from collections import defaultdict
+
+from django.db import DatabaseError, connection
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText
+
+
+def learner_key(request: HttpRequest) -> str:
+    """A stable id for this browser, kept in the (signed-cookie) session."""
+    key = request.session.get("learner")
+    if not key:
+        key = request.session["learner"] = uuid.uuid4().hex
+    return key
+
+
+def visible(lesson: Lesson, request: HttpRequest) -> bool:
+    return lesson.status == Status.PUBLISHED or request.user.is_staff
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    # A history restore after a cache miss needs the whole page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@require_GET
+def course_map(request: HttpRequest) -> HttpResponse:
+    lessons = Lesson.objects.prefetch_related("tiers")
+    if not request.user.is_staff:
+        lessons = lessons.published()
+    read = set(request.session.get("read", []))
+    best = {}
+    if request.session.get("learner"):
+        rows = (
+            Attempt.objects.filter(session_key=request.session["learner"], finished_at__isnull=False)
+            .values("quiz__tier_id", "quiz__pass_mark")
+            .annotate(best=Max("score"))
+        )
+        best = {r["quiz__tier_id"]: (r["best"], r["best"] >= r["quiz__pass_mark"]) for r in rows}
+    course = []
+    for lesson in lessons:
+        tiers = {t.tier: t for t in lesson.tiers.all()}
+        course.append(
+            {
+                "lesson": lesson,
+                "tiers": [
+                    {
+                        "tier": tier,
+                        "label": Tier(tier).label,
+                        "text": tiers.get(tier),
+                        "read": f"{lesson.slug}/{tier}" in read,
+                        "best": best.get(tiers[tier].pk) if tier in tiers else None,
+                    }
+                    for tier in TIERS
+                ],
+            }
+        )
+    return render(request, "lessons/course_map.html", {"course": course, "any_progress": bool(read or best)})
+
+
+@require_GET
+def lesson_redirect(request: HttpRequest, slug: str) -> HttpResponse:
+    tier = request.session.get("last_tier", {}).get(slug, Tier.FUNDAMENTALS)
+    return redirect("tier", slug, tier if tier in TIERS else Tier.FUNDAMENTALS)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
+    if tier not in TIERS:
+        raise Http404("No such tier")
+    text = get_object_or_404(TierText.objects.select_related("lesson", "quiz"), lesson__slug=slug, tier=tier)
+    lesson = text.lesson
+    if not visible(lesson, request):
+        raise Http404("No such lesson")
+    order = list(Lesson.objects.published().values_list("slug", "title"))
+    slugs = [s for s, _ in order]
+    prev_lesson = next_lesson = None
+    if slug in slugs:
+        i = slugs.index(slug)
+        prev_lesson = order[i - 1] if i > 0 else None
+        next_lesson = order[i + 1] if i + 1 < len(order) else None
+
+    read = request.session.get("read", [])
+    if f"{slug}/{tier}" not in read:
+        request.session["read"] = [*read, f"{slug}/{tier}"]
+    last = request.session.get("last_tier", {})
+    if last.get(slug) != tier:
+        request.session["last_tier"] = {**last, slug: tier}
+
+    context = {
+        "lesson": lesson,
+        "text": text,
+        "tiers": [(t, Tier(t).label) for t in TIERS],
+        "prev_lesson": prev_lesson,
+        "next_lesson": next_lesson,
+        "has_quiz": hasattr(text, "quiz"),
+    }
+    template = "lessons/tier.html#lesson" if wants_partial(request) else "lessons/tier.html"
+    return render(request, template, context)
+
+
+def _term_matches(term: Term, query: str) -> bool:
+    q = query.lower()
+    return any(q in name.lower() for name in term.names()) or q in term.short.lower()
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def glossary(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    terms = [t for t in Term.objects.all() if not query or _term_matches(t, query)]
+    groups = defaultdict(list)
+    for term in sorted(terms, key=lambda t: t.term.lower()):
+        first = term.term[0].upper()
+        groups[first if first.isalpha() else "#"].append(term)
+    context = {"groups": sorted(groups.items()), "query": query, "count": len(terms)}
+    template = "lessons/glossary.html#results" if wants_partial(request) else "lessons/glossary.html"
+    return render(request, template, context)
+
+
+@require_GET
+def term_page(request: HttpRequest, slug: str) -> HttpResponse:
+    term = get_object_or_404(Term, slug=slug)
+    texts = TierText.objects.select_related("lesson").filter(lesson__status=Status.PUBLISHED)
+    uses = [(t, t.terms[slug]) for t in texts if slug in t.terms]
+    return render(
+        request,
+        "lessons/term.html",
+        {"term": term, "see_also": term.see_also.all(), "uses": uses, "tiers": [(t, Tier(t).label) for t in TIERS]},
+    )
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    sitemap = request.build_absolute_uri("/sitemap.xml")
+    body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nSitemap: {sitemap}\n"
+    return HttpResponse(body, content_type="text/plain")
