@@ -230,7 +230,9 @@ class CourseExtension(Extension):
 
 
 def sanitise(html):
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"})
+    return nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}, link_rel=None
+    )
 
 
 def render_markdown(text):
@@ -279,7 +281,7 @@ def render_tier(body, tier, glossary=None, references=None, diagrams=None):
     toc = _flatten_toc(md.toc_tokens)
     # Where each linked term first appears: the nearest h2 before its first link.
     sections, current = {}, ""
-    for m in re.finditer(r'<h2 id="([^"]+)"|<a class="term" href="[^"]*/glossary/([^/"]+)/"', html):
+    for m in re.finditer(r'<h2 id="([^"]+)"|<a [^>]*href="[^"]*/glossary/([^/"]+)/"', html):
         if m.group(1):
             current = m.group(1)
         elif m.group(2) not in sections:
