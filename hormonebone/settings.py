@@ -146,6 +146,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# Signed-cookie sessions: a reader's progress costs no query and needs no shared store
+# across app servers. They hold only the learner id, tiers read and the last tier.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token rides in hx-headers

@@ -20,5 +20,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": {"lessons": TierSitemap, "glossary": TermSitemap}}, name="sitemap"),
+    path("admin/preview/", admin.site.admin_view(views.preview), name="admin_preview"),
     path("admin/", admin.site.urls),
 ]

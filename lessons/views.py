@@ -154,3 +154,19 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri("/sitemap.xml")
     body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nSitemap: {sitemap}\n"
     return HttpResponse(body, content_type="text/plain")
+
+
+def preview(request: HttpRequest) -> HttpResponse:
+    """Admin live preview (staff only, wrapped by admin_view in urls.py)."""
+    from .rendering import render_markdown, render_tier
+
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    body = next((v for k, v in request.POST.items() if k.endswith("body")), "")
+    tier = next((v for k, v in request.POST.items() if k.endswith("tier") and v in TIERS), Tier.FUNDAMENTALS)
+    if request.GET.get("kind") == "plain":
+        context = {"html": render_markdown(body), "problems": [], "terms": []}
+    else:
+        result = render_tier(body, tier)
+        context = {"html": result.html, "problems": [m for m, _ in result.problems], "terms": list(result.terms)}
+    return render(request, "admin/lessons/preview.html", context)

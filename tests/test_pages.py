@@ -1,0 +1,165 @@
+"""Reading pages and operator endpoints, as a browser without JavaScript sees them."""
+
+import os
+import subprocess
+import sys
+from unittest import mock
+
+import markdown
+import pytest
+from django.db import DatabaseError
+from django.test import Client
+
+from lessons.models import Lesson, Status, TierText
+
+pytestmark = pytest.mark.django_db
+
+
+def test_course_map_lists_lessons_with_three_tier_links(client, small_course):
+    page = client.get("/").content.decode()
+    assert "Lesson alpha" in page and "About beta." in page
+    for tier in ("fundamentals", "intermediate", "academic"):
+        assert f'href="/lessons/alpha/{tier}/"' in page
+
+
+def test_course_map_shows_progress_after_reading(client, small_course):
+    assert "read</span>" not in client.get("/").content.decode()
+    client.get("/lessons/alpha/intermediate/")
+    page = client.get("/").content.decode()
+    assert page.count('<span class="status read">read</span>') == 1
+
+
+def test_tier_page_has_tabs_toc_text_references_quiz_link_and_pager(client, small_course):
+    response = client.get("/lessons/alpha/intermediate/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'aria-current="page">Intermediate</a>' in page
+    assert '<a href="#cells">Cells</a>' in page
+    assert '<section class="references"' in page and "A test paper about bone" in page
+    assert 'href="/lessons/alpha/intermediate/quiz/"' in page
+    assert 'rel="next" href="/lessons/beta/"' in page
+    assert "Last updated" in page
+
+
+def test_tier_page_costs_at_most_four_queries_and_no_markdown(client, small_course, django_assert_max_num_queries):
+    client.get("/lessons/alpha/academic/")  # session cookie exists, as for a returning reader
+    with mock.patch.object(markdown.Markdown, "convert", side_effect=AssertionError("markdown at request time")) as convert:
+        with django_assert_max_num_queries(4):
+            response = client.get("/lessons/beta/intermediate/")
+    assert response.status_code == 200
+    assert convert.call_count == 0
+
+
+def test_htmx_request_gets_only_the_lesson_partial_from_the_same_view(client, small_course):
+    full = client.get("/lessons/alpha/academic/")
+    partial = client.get("/lessons/alpha/academic/", headers={"HX-Request": "true"})
+    assert "<html" in full.content.decode()
+    body = partial.content.decode()
+    assert "<html" not in body and "site-header" not in body
+    assert body.lstrip().startswith('<div id="lesson"')
+    assert "<title>" in body  # htmx updates the document title from it
+    for response in (full, partial):
+        assert "HX-Request" in response.headers["Vary"]
+
+
+def test_history_restore_request_gets_the_full_page(client, small_course):
+    response = client.get("/lessons/alpha/academic/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.content.decode()
+
+
+def test_lesson_url_redirects_to_last_used_tier(client, small_course):
+    assert client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/fundamentals/"
+    client.get("/lessons/alpha/academic/")
+    assert client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/academic/"
+
+
+def test_unknown_tier_and_lesson_are_404_in_site_style(client, small_course):
+    for url in ("/lessons/alpha/expert/", "/lessons/nope/fundamentals/", "/glossary/nope/"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "Page not found" in response.content.decode()
+
+
+def test_draft_is_hidden_from_learners_and_shown_to_staff_with_banner(client, small_course, admin_user):
+    Lesson.objects.filter(slug="beta").update(status=Status.DRAFT)
+    assert client.get("/lessons/beta/fundamentals/").status_code == 404
+    assert client.get("/lessons/beta/fundamentals/quiz/").status_code == 404
+    assert "Lesson beta" not in client.get("/").content.decode()
+    client.force_login(admin_user)
+    page = client.get("/lessons/beta/fundamentals/").content.decode()
+    assert "Draft: only staff can see this lesson." in page
+
+
+def test_glossary_index_filters_without_js_and_returns_partial_for_htmx(client, small_course):
+    page = client.get("/glossary/").content.decode()
+    assert "osteoclast" in page and "PTH" in page
+    filtered = client.get("/glossary/?q=parathyroid").content.decode()
+    assert "PTH" in filtered and 'href="/glossary/osteoclast/"' not in filtered
+    partial = client.get("/glossary/?q=osteo", headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith('<div id="glossary-results"') and "2 terms" in partial
+
+
+def test_term_page_shows_entry_see_also_and_lessons_linking_to_section(client, small_course):
+    page = client.get("/glossary/osteoclast/").content.decode()
+    assert "A large cell that dissolves bone." in page
+    assert 'href="/glossary/osteoblast/"' in page
+    assert 'href="/lessons/alpha/fundamentals/#cells"' in page
+
+
+def test_healthz_ok_and_503_when_database_is_broken(client):
+    assert client.get("/healthz").status_code == 200
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DatabaseError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+
+
+def test_robots_and_sitemap(client, small_course):
+    assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "/lessons/alpha/academic/" in sitemap and "/glossary/pth/" in sitemap
+    Lesson.objects.filter(slug="beta").update(status=Status.DRAFT)
+    assert "/lessons/beta/" not in client.get("/sitemap.xml").content.decode()
+
+
+def test_security_headers_on_a_page(client, small_course):
+    response = client.get("/lessons/alpha/fundamentals/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp
+    assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    page = response.content.decode()
+    assert " on" not in page.split("<body")[1].replace(" one", "").split(">")[0]
+    assert "<script>" not in page  # every script is external and carries the nonce or is same-origin
+
+
+def test_csrf_is_enforced_on_quiz_posts(small_course):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/lessons/alpha/fundamentals/quiz/start/")
+    assert response.status_code == 403
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60 + "-production-secret", "DJANGO_ALLOWED_HOSTS": "example.org"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr and "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": ""}
+    result = subprocess.run([sys.executable, "manage.py", "check"], capture_output=True, text=True, env=env)
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_tier_text_is_rendered_on_save_not_per_request(small_course):
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    text.body = "## New {#new}\n\nAn osteoclast appears."
+    text.save()
+    text.refresh_from_db()
+    assert 'href="/glossary/osteoclast/"' in text.html and text.toc[0]["id"] == "new"

@@ -1,0 +1,346 @@
+"""Quizzes: GIFT files, grading, the answer flow, forged input, statistics, concurrency."""
+
+import http.cookiejar
+import re
+import threading
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from lessons import gift
+from lessons.content_files import CONTENT_DIR
+from lessons.models import Attempt, Question, Quiz, Response
+from lessons.quiz_stats import quiz_statistics
+
+pytestmark = pytest.mark.django_db
+
+
+# --- GIFT ----------------------------------------------------------------------------
+
+
+def test_gift_parses_every_supported_type_with_feedback_weights_and_escapes():
+    quiz = gift.parse(
+        "// pass_mark: 80\n// shuffle: false\n\n"
+        "// a comment that is ignored\n"
+        "// section: cells\n"
+        "::q1:: [markdown]Is 2 \\= 1 \\+ 1\\: **yes**?{\n=Yes \\{really\\} #Right \\# one\n~No #Wrong\n####Because *maths*.\n}\n\n"
+        "::q2::Pick two{~%50%A #fa ~%50%B #fb ~%-100%C #fc}\n\n"
+        "::q3::The sky is green.{FALSE#It is not green.#Right, it is blue.####Rayleigh.}\n"
+    )
+    assert (quiz.pass_mark, quiz.shuffle) == (80, False)
+    q1, q2, q3 = quiz.questions
+    assert q1.section == "cells" and q1.text == "Is 2 = 1 \\+ 1: **yes**?"
+    assert [(c.text, c.weight, c.feedback) for c in q1.choices] == [("Yes {really}", 100, "Right # one"), ("No", 0, "Wrong")]
+    assert q1.explanation == "Because *maths*."
+    assert q2.kind == "multiple" and [c.weight for c in q2.choices] == [50, 50, -100]
+    assert q3.kind == "truefalse"
+    assert [(c.text, c.weight, c.feedback) for c in q3.choices] == [("True", 0, "It is not green."), ("False", 100, "Right, it is blue.")]
+
+
+@pytest.mark.parametrize(
+    "source, line, message",
+    [
+        ("::a::Q{=x}\n", 1, "short-answer questions"),
+        ("\n\n::a::Q{=x -> y =z -> w}\n", 3, "matching questions"),
+        ("::a::Q{#3:1}\n", 1, "numerical questions"),
+        ("::a::Q{}\n", 1, "essay questions"),
+        ("::a::Grant is {~buried =entombed} in the tomb.\n", 1, "missing-word questions"),
+        ("::a::Q{=x ~y}\n\n::a::Q2{=x ~y}\n", 3, "duplicate question name 'a'"),
+        ("Q without a name{=x ~y}\n", 1, "needs a ::name::"),
+        ("::a::Q{~%50%x ~%20%y ~z}\n", 1, "add up to 70%"),
+        ("::a::Q{=x =y ~z}\n", 1, "exactly one '=' answer"),
+        ("::a::Q{=x ~y\n", 1, "no closing '}'"),
+        ("// pass_mark: lots\n\n::a::Q{=x ~y}\n", 1, "pass_mark must be"),
+    ],
+)
+def test_gift_errors_name_the_line_and_the_problem(source, line, message):
+    with pytest.raises(gift.GiftError) as info:
+        gift.parse(source)
+    assert info.value.line == line
+    assert message in info.value.message
+
+
+BUNDLED_GIFT = sorted(CONTENT_DIR.glob("*/*.gift"))
+
+
+@pytest.mark.parametrize("path", BUNDLED_GIFT, ids=[f"{p.parent.name}/{p.name}" for p in BUNDLED_GIFT])
+def test_bundled_quiz_gift_round_trip_is_exact(path: Path):
+    text = path.read_text(encoding="utf-8")
+    parsed = gift.parse(text)
+    assert gift.write(parsed) == text
+    assert gift.parse(gift.write(parsed)) == parsed
+
+
+def test_every_quiz_downloads_as_gift_that_reimports_identically(small_course, admin_client):
+    quiz = Quiz.objects.get(tier__lesson__slug="alpha", tier__tier="fundamentals")
+    response = admin_client.get(f"/admin/lessons/quiz/{quiz.pk}/gift/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('alpha-fundamentals.gift"')
+    assert response.content.decode() == (small_course / "alpha" / "fundamentals.gift").read_text()
+
+
+# --- Grading --------------------------------------------------------------------------
+
+
+def choices(question):
+    return {c.text: c.pk for c in question.choices.all()}
+
+
+def test_grading_single_choice_true_false_and_multiple_with_partial_credit(small_course):
+    q1, q2, q3 = Question.objects.filter(quiz__tier__lesson__slug="alpha", quiz__tier__tier="fundamentals").order_by("position")
+    c1, c2, c3 = choices(q1), choices(q2), choices(q3)
+    assert q1.grade([c1["Osteoclast"]]) == 1 and q1.grade([c1["Osteoblast"]]) == 0
+    assert q2.grade([c2["PTH"]]) == 0.5
+    assert q2.grade([c2["PTH"], c2["Calcitriol"]]) == 1
+    assert q2.grade([c2["PTH"], c2["Calcitriol"], c2["Calcitonin"]]) == 0
+    assert q2.grade([c2["Calcitonin"]]) == 0  # never below zero
+    assert q3.grade([c3["True"]]) == 1 and q3.grade([c3["False"]]) == 0
+
+
+# --- The answer flow --------------------------------------------------------------------
+
+URL = "/lessons/alpha/fundamentals/quiz/"
+
+
+def start(client):
+    client.get(URL)
+    client.post(URL + "start/")
+    return Attempt.objects.filter(quiz__tier__lesson__slug="alpha", quiz__tier__tier="fundamentals").latest("started_at")
+
+
+def current_question(client):
+    page = client.get(URL).content.decode()
+    qid = int(re.search(r'name="question" value="(\d+)"', page).group(1))
+    return Question.objects.get(pk=qid), page
+
+
+def test_question_html_holds_no_hint_of_the_right_answer(client, small_course):
+    start(client)
+    question, page = current_question(client)
+    form = page.split("<form", 2)[2] if page.count("<form") > 1 else page.split("<form", 1)[1]
+    assert "correct" not in form.lower() and "weight" not in form.lower()
+    for c in question.choices.all():
+        assert c.feedback not in page
+    assert 'name="choice"' in form
+    assert "Question 1 of 3" in page and '<progress max="3" value="0"' in page
+
+
+def test_without_js_answer_posts_and_redirects_to_feedback_then_finishes(client, small_course):
+    attempt = start(client)
+    for _ in range(3):
+        question, _ = current_question(client)
+        right = question.choices.filter(weight__gt=0).values_list("pk", flat=True)
+        response = client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": list(right)})
+        assert response.status_code == 302 and response["Location"] == f"{URL}?answered={question.pk}"
+        feedback = client.get(response["Location"]).content.decode()
+        assert "✓ Right" in feedback and "Review this section" in feedback
+        assert f'href="/lessons/alpha/fundamentals/#{question.section}"' in feedback
+    attempt.refresh_from_db()
+    assert attempt.finished_at and attempt.score == 100
+    result = client.get(URL).content.decode()
+    assert "Your score: 100%" in result and "Read the Intermediate tier" in result
+    course_map = client.get("/").content.decode()
+    assert "quiz passed, best 100%" in course_map
+
+
+def test_htmx_answer_returns_feedback_fragment(client, small_course):
+    attempt = start(client)
+    question, _ = current_question(client)
+    wrong = question.choices.filter(weight__lte=0).first()
+    response = client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": wrong.pk}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<section id="quiz-card"')
+    assert "✗ Not quite" in body and wrong.feedback in body and "Next question" in body
+
+
+def test_unfinished_attempt_resumes_and_retake_keeps_the_old_attempt(client, small_course):
+    attempt = start(client)
+    question, _ = current_question(client)
+    client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
+    client.post(URL + "start/")  # does not start over while unfinished
+    assert Attempt.objects.filter(session_key=attempt.session_key).count() == 1
+    assert "Question 2 of 3" in client.get(URL).content.decode()
+    for _ in range(2):
+        q, _ = current_question(client)
+        client.post(URL + "answer/", {"attempt": attempt.pk, "question": q.pk, "choice": q.choices.first().pk})
+    client.post(URL + "start/")
+    assert Attempt.objects.filter(session_key=attempt.session_key).count() == 2
+    assert Response.objects.filter(attempt=attempt).count() == 3
+
+
+# --- Forged and malformed input -----------------------------------------------------------
+
+
+def bad_post(client, data, status=400, headers=None):
+    before = (Response.objects.count(), list(Attempt.objects.values_list("pk", "finished_at", "score")))
+    response = client.post(URL + "answer/", data, headers=headers or {})
+    assert response.status_code == status
+    assert (Response.objects.count(), list(Attempt.objects.values_list("pk", "finished_at", "score"))) == before
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_forged_answers_get_400_with_a_message_and_change_nothing(client, small_course, htmx):
+    headers = {"HX-Request": "true"} if htmx else {}
+    attempt = start(client)
+    question, _ = current_question(client)
+    other_question = Question.objects.filter(quiz=question.quiz).exclude(pk=question.pk).first()
+    other_quiz_question = Question.objects.exclude(quiz=question.quiz).first()
+    mine = question.choices.first().pk
+    assert "does not belong to this question" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": other_question.choices.first().pk}, headers=headers)
+    assert "not part of this quiz" in bad_post(client, {"attempt": attempt.pk, "question": other_quiz_question.pk, "choice": mine}, headers=headers)
+    assert "must be a whole number" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": "1; DROP TABLE"}, headers=headers)
+    assert "must be a whole number" in bad_post(client, {"attempt": "abc", "question": question.pk, "choice": mine}, headers=headers)
+    assert "Choose an answer" in bad_post(client, {"attempt": attempt.pk, "question": question.pk}, headers=headers)
+    assert "exactly one answer" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": [c.pk for c in question.choices.all()]}, headers=headers)
+    stranger = Attempt.objects.create(quiz=question.quiz, session_key="someone-else")
+    assert "not yours" in bad_post(client, {"attempt": stranger.pk, "question": question.pk, "choice": mine}, headers=headers)
+    client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": mine})
+    assert "already answered" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": mine}, headers=headers)
+    Attempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), score=0)
+    assert "already finished" in bad_post(client, {"attempt": attempt.pk, "question": other_question.pk, "choice": other_question.choices.first().pk}, headers=headers)
+
+
+def test_answer_endpoint_refuses_get(client, small_course):
+    assert client.get(URL + "answer/").status_code == 405
+
+
+def test_quiz_posts_are_rate_limited_per_learner(client, small_course, settings):
+    settings.QUIZ_RATE_LIMIT = 3
+    from django.core.cache import cache
+
+    cache.clear()
+    attempt = start(client)
+    for _ in range(3):
+        bad_post(client, {"attempt": attempt.pk, "question": "x"})
+    body = bad_post(client, {"attempt": attempt.pk, "question": "x"}, status=429)
+    assert "Wait a minute" in body
+
+
+# --- Statistics ------------------------------------------------------------------------------
+
+
+def test_statistics_match_hand_computed_moodle_figures(small_course):
+    quiz = Quiz.objects.get(tier__lesson__slug="beta", tier__tier="academic")
+    q1, q2, q3 = quiz.questions.order_by("position")  # q2 is the multiple-select one
+    # Marks per learner (first attempts), question order q1, q2, q3:
+    #   A: 1, 1, 1    total 3
+    #   B: 1, 0.5, 1  total 2.5
+    #   C: 0, 1, 0    total 1
+    #   D: 0, 0, 1    total 1
+    # D's later retake (all right) must be ignored.
+    marks = {"A": (1, 1, 1), "B": (1, 0.5, 1), "C": (0, 1, 0), "D": (0, 0, 1)}
+    t0 = timezone.now() - timedelta(days=1)
+    for i, (learner, row) in enumerate(marks.items()):
+        attempt = Attempt.objects.create(quiz=quiz, session_key=learner, finished_at=t0, score=round(100 * sum(row) / 3, 1))
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=t0 + timedelta(minutes=i))
+        for q, mark in zip((q1, q2, q3), row):
+            Response.objects.create(attempt=attempt, question=q, selected=[q.choices.first().pk], score=mark)
+    retake = Attempt.objects.create(quiz=quiz, session_key="D", finished_at=timezone.now(), score=100)
+    for q in (q1, q2, q3):
+        Response.objects.create(attempt=retake, question=q, selected=[q.choices.first().pk], score=1)
+
+    stats = quiz_statistics(quiz)
+    assert stats["attempts"] == 4 and stats["all_attempts"] == 5
+    # Average of first-attempt scores: (100 + 83.3 + 33.3 + 33.3) / 4 = 62.5
+    assert stats["average"] == pytest.approx(62.5, abs=0.05)
+    rows = {r["question"].pk: r for r in stats["questions"]}
+
+    # q1: x = [1, 1, 0, 0], y (rest) = [2, 1.5, 1, 1]; mean x 0.5, mean y 1.375.
+    # cov = [(.5)(.625) + (.5)(.125) + (-.5)(-.375) + (-.5)(-.375)] / 3 = .75/3 = .25
+    # var x = 1/3; var y = (.390625 + .015625 + .140625 + .140625)/3 = .6875/3 = .229167
+    # DI = 100 * .25 / sqrt(.333333 * .229167) = 25 / .276385 = 90.45
+    # sorted pairs give the same ordering, so cov_max = .25 and DE = 100.
+    assert rows[q1.pk]["facility"] == pytest.approx(50)
+    assert rows[q1.pk]["discrimination"] == pytest.approx(90.45, abs=0.01)
+    assert rows[q1.pk]["efficiency"] == pytest.approx(100)
+
+    # q2: x = [1, .5, 1, 0], y = [2, 2, 0, 1]; mean x .625, mean y 1.25.
+    # cov = [(.375)(.75) + (-.125)(.75) + (.375)(-1.25) + (-.625)(-.25)]/3 = (.28125 - .09375 - .46875 + .15625)/3 = -.041667
+    # var x = (.140625 + .015625 + .140625 + .390625)/3 = .229167; var y = (.5625 + .5625 + 1.5625 + .0625)/3 = .916667
+    # DI = 100 * -.041667 / sqrt(.229167 * .916667) = -4.1667 / .458333 = -9.09
+    # cov_max: x sorted [0, .5, 1, 1], y sorted [0, 1, 2, 2]:
+    #   [(-.625)(-1.25) + (-.125)(-.25) + (.375)(.75) + (.375)(.75)]/3 = (.78125 + .03125 + .28125 + .28125)/3 = .458333
+    # DE = 100 * -.041667 / .458333 = -9.09
+    assert rows[q2.pk]["facility"] == pytest.approx(62.5)
+    assert rows[q2.pk]["discrimination"] == pytest.approx(-9.09, abs=0.01)
+    assert rows[q2.pk]["efficiency"] == pytest.approx(-9.09, abs=0.01)
+
+    # q3: x = [1, 1, 0, 1], y = [2, 1.5, 1, 0]; mean x .75, mean y 1.125.
+    # cov = [(.25)(.875) + (.25)(.375) + (-.75)(-.125) + (.25)(-1.125)]/3 = (.21875 + .09375 + .09375 - .28125)/3 = .041667
+    # var x = (.0625*3 + .5625)/3 = .25; var y = (.765625 + .140625 + .015625 + 1.265625)/3 = .729167
+    # DI = 100 * .041667 / sqrt(.25 * .729167) = 4.1667 / .426956 = 9.76
+    # cov_max: x sorted [0, 1, 1, 1], y sorted [0, 1, 1.5, 2]:
+    #   [(-.75)(-1.125) + (.25)(-.125) + (.25)(.375) + (.25)(.875)]/3 = (.84375 - .03125 + .09375 + .21875)/3 = .375
+    # DE = 100 * .041667 / .375 = 11.11
+    assert rows[q3.pk]["facility"] == pytest.approx(75)
+    assert rows[q3.pk]["discrimination"] == pytest.approx(9.76, abs=0.01)
+    assert rows[q3.pk]["efficiency"] == pytest.approx(11.11, abs=0.01)
+    picked = dict((c.pk, n) for c, n in rows[q1.pk]["choices"])
+    assert picked[q1.choices.first().pk] == 4
+
+
+def test_statistics_page_is_for_staff_only(client, small_course, admin_client):
+    quiz = Quiz.objects.first()
+    url = f"/admin/lessons/quiz/{quiz.pk}/statistics/"
+    assert client.get(url).status_code == 302
+    page = admin_client.get(url).content.decode()
+    assert "Facility index" in page and "Discrimination index" in page and "Discriminative efficiency" in page
+
+
+# --- Concurrency -------------------------------------------------------------------------------
+
+
+class Learner:
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path):
+        with self.opener.open(self.base + path, timeout=30) as r:
+            return r.status, r.read().decode()
+
+    def post(self, path, data):
+        token = next(c.value for c in self.jar if c.name == "csrftoken")
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token})
+        with self.opener.open(request, timeout=30) as r:
+            return r.status, r.read().decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_answers_on_many_attempts_lose_nothing(live_server, course_dir):
+    from lessons.content_files import load_course, read_course
+
+    load_course(read_course(course_dir))
+    results, errors = [], []
+
+    def learner_run():
+        try:
+            learner = Learner(live_server.url)
+            learner.get(URL)
+            learner.post(URL + "start/", {})
+            for _ in range(3):
+                status, page = learner.get(URL)
+                attempt = re.search(r'name="attempt" value="(\d+)"', page).group(1)
+                question = re.search(r'name="question" value="(\d+)"', page).group(1)
+                choice = re.search(r'name="choice" value="(\d+)"', page).group(1)
+                status, _ = learner.post(URL + "answer/", {"attempt": attempt, "question": question, "choice": choice})
+                results.append(status)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=learner_run) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert len(results) == 36 and set(results) == {200}
+    assert Response.objects.count() == 36
+    assert Attempt.objects.filter(finished_at__isnull=False).count() == 12
