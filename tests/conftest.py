@@ -122,7 +122,7 @@ def make_course(root, lessons=("alpha", "beta")):
     root.mkdir(parents=True, exist_ok=True)
     (root / "references.toml").write_text(REFERENCES)
     (root / "glossary.toml").write_text(GLOSSARY)
-    for order, slug in enumerate(lessons, start=1):
+    for order, slug in enumerate(lessons, start=101):
         folder = root / slug
         folder.mkdir()
         (folder / "lesson.toml").write_text(

@@ -73,7 +73,7 @@ def test_dry_run_validates_but_changes_nothing(course_dir, capsys):
         ("alpha/fundamentals.md", 'title = "alpha fundamentals"\n', "", "alpha/fundamentals.md:1: missing title"),
         ("alpha/intermediate.md", "[@smith2020; @lee2019]", "[@nobody1999]", "alpha/intermediate.md:15: unknown citation key 'nobody1999'"),
         ("beta/lesson.toml", 'title = "Lesson beta"\n', "", "beta/lesson.toml:1: missing title"),
-        ("beta/lesson.toml", "order = 2", "order = 1", "beta/lesson.toml:3: order 1 is also used by 'alpha'"),
+        ("beta/lesson.toml", "order = 102", "order = 101", "beta/lesson.toml:3: order 101 is also used by 'alpha'"),
         ("beta/lesson.toml", 'status = "published"', 'status = "live"', "beta/lesson.toml:4: status must be"),
         ("glossary.toml", 'slug = "osteoblast"', 'slug = "osteoclast"', "duplicate term slug 'osteoclast'"),
         ("glossary.toml", 'see_also = ["osteoblast"]', 'see_also = ["nothing"]', "names unknown term 'nothing'"),

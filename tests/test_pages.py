@@ -96,7 +96,8 @@ def test_glossary_index_filters_without_js_and_returns_partial_for_htmx(client, 
     filtered = client.get("/glossary/?q=parathyroid").content.decode()
     assert "PTH" in filtered and 'href="/glossary/osteoclast/"' not in filtered
     partial = client.get("/glossary/?q=osteo", headers={"HX-Request": "true"}).content.decode()
-    assert partial.lstrip().startswith('<div id="glossary-results"') and "2 terms" in partial
+    assert partial.lstrip().startswith('<div id="glossary-results"') and "<html" not in partial
+    assert 'href="/glossary/osteoblast/"' in partial and 'href="/glossary/pth/"' not in partial
 
 
 def test_term_page_shows_entry_see_also_and_lessons_linking_to_section(client, small_course):

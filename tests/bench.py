@@ -1,0 +1,422 @@
+"""Performance report: throughput under load, page weight, and glossary-linking cost.
+
+Run with `make bench`. Everything is throwaway: a temp SQLite database and STATIC_ROOT,
+gunicorn on a free loopback port with production settings, killed at the end. It is a
+report, so it exits 0 even when a target fails; non-zero only if setup or the server fails.
+BENCH_SECONDS (default 8) sets the duration of each load run.
+"""
+
+import gzip
+import http.client
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "lessons" / "content"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+CONNECTIONS = 16
+TRIVIAL, LESSON, GLOSSARY = "/robots.txt", "/lessons/bone-is-alive/intermediate/", "/glossary/"
+QUIZ = "/lessons/bone-is-alive/fundamentals/quiz/"
+WEIGHT_BUDGET_KB, LESSON_RATIO_TARGET = 60, 0.60
+
+
+def print_machine():
+    cpu = platform.processor() or platform.machine()
+    model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M) if Path("/proc/cpuinfo").exists() else None
+    print(f"machine   {cpu}{f' ({model.group(1)})' if model else ''}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}")
+    print(f"python    {platform.python_version()} ({sys.executable})")
+    print(f"load      {'wrk ' + shutil.which('wrk') if shutil.which('wrk') else 'Python threads (wrk not found)'}, {CONNECTIONS} connections, {SECONDS} s per target\n")
+
+
+def child_env(tmp: Path) -> dict:
+    # STATIC_ROOT is not read from the environment, so a one-line settings module
+    # layered on the production settings points it into the temp dir.
+    (tmp / "bench_settings.py").write_text(f"from hormonebone.settings import *  # noqa\nSTATIC_ROOT = {str(tmp / 'static')!r}\n")
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]),
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SSL_REDIRECT": "0",
+        "AXES_ENABLED": "0",
+        "QUIZ_RATE_LIMIT": "1000000",
+    }
+
+
+def prepare_site(env: dict):
+    for args in (["migrate", "--no-input"], ["import_content"], ["collectstatic", "--no-input"]):
+        done = subprocess.run([sys.executable, "manage.py", *args, "-v0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        if done.returncode:
+            sys.exit(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict, port: int, log) -> subprocess.Popen | None:
+    cmd = [sys.executable, "-m", "gunicorn", "hormonebone.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if Client(port).request("GET", "/healthz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(server)
+    return None
+
+
+def stop_server(server: subprocess.Popen):
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)  # gunicorn: INT is a quick shutdown, TERM waits 30 s
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+class Client:
+    """One HTTP connection with its own cookie jar. Cookies are kept by hand because the
+    production cookies are Secure, and a browser-faithful jar would not send them over http."""
+
+    def __init__(self, port: int, cookies: dict | None = None):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies = dict(cookies or {})
+
+    def request(self, method, path, form=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = self.cookie_header()
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if method == "POST":
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+        try:
+            self.conn.request(method, path, body, headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            raise OSError(str(exc)) from exc
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, response.headers, data
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+
+# --- Load generation -------------------------------------------------------------------
+
+def wrk_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def load_with_wrk(port, path, cookie_header):
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", f"http://127.0.0.1:{port}{path}", "-H", f"Cookie: {cookie_header}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + 30).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": wrk_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": wrk_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0),
+    }
+
+
+def load_with_threads(worker, threads=CONNECTIONS):
+    """Run `worker(deadline, record)` in parallel threads; each calls record(seconds, ok)."""
+    latencies, errors, lock = [], [0], threading.Lock()
+    deadline = time.monotonic() + SECONDS
+
+    def record(elapsed, ok):
+        if time.monotonic() <= deadline:
+            with lock:
+                latencies.append(elapsed) if ok else errors.__setitem__(0, errors[0] + 1)
+
+    pool = [threading.Thread(target=worker, args=(deadline, record), daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(SECONDS + 30)
+    latencies.sort()
+    pick = lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")  # noqa: E731
+    return {"rps": len(latencies) / SECONDS, "p50": pick(0.50), "p99": pick(0.99), "errors": errors[0]}
+
+
+def page_reader(port, path, cookies):
+    def worker(deadline, record):
+        client = Client(port, cookies)
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                ok = client.request("GET", path)[0] == 200
+            except OSError:
+                ok = False
+            record(time.perf_counter() - start, ok)
+    return worker
+
+
+def quiz_learner(port):
+    """One learner per thread: answer question after question, retake when finished.
+    Only the answer POSTs are recorded."""
+
+    def begin(client):
+        client.request("GET", QUIZ)
+        client.request("POST", QUIZ + "start/")
+
+    def worker(deadline, record):
+        client = Client(port)
+        while time.monotonic() < deadline:
+            try:
+                if not client.cookies.get("csrftoken"):
+                    begin(client)
+                page = client.request("GET", QUIZ)[2].decode()
+                fields = [re.search(rf'name="{name}" value="(\d+)"', page) for name in ("attempt", "question", "choice")]
+                if not all(fields):
+                    client.request("POST", QUIZ + "start/")
+                    continue
+                form = dict(zip(("attempt", "question", "choice"), (m.group(1) for m in fields)))
+                start = time.perf_counter()
+                status = client.request("POST", QUIZ + "answer/", form)[0]
+                record(time.perf_counter() - start, status in (200, 302))
+            except OSError:
+                record(0, False)
+    return worker
+
+
+def measure_throughput(port):
+    reader = Client(port)
+    reader.request("GET", LESSON)  # the returning reader's signed-cookie session and CSRF cookie
+    cookies = reader.cookies
+    targets = [
+        ("trivial view /robots.txt", TRIVIAL),
+        ("lesson tier page", LESSON),
+        ("glossary index", GLOSSARY),
+    ]
+    results = {}
+    for label, path in targets:
+        for _ in range(20):  # warm both workers: templates, URL resolver, connections
+            Client(port, cookies).request("GET", path)
+        if shutil.which("wrk"):
+            results[label] = load_with_wrk(port, path, reader.cookie_header())
+        else:
+            results[label] = load_with_threads(page_reader(port, path, cookies))
+    results["quiz answer POST"] = load_with_threads(quiz_learner(port))
+
+    print(f"Throughput: gunicorn, 2 sync workers, loopback. {TRIVIAL} is the trivial view (plain Django view, no DB).")
+    print("Quiz answers use the Python thread generator (one learner per thread; each answer also GETs the quiz page, not counted).")
+    trivial = results["trivial view /robots.txt"]["rps"]
+    for label, r in results.items():
+        line = f"  {label:26} {r['rps']:8.1f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   errors {r['errors']}"
+        if label != "trivial view /robots.txt":
+            ratio = r["rps"] / trivial if trivial else 0
+            line += f"   ratio {ratio:.2f}"
+            if label == "lesson tier page":
+                line += f" {'PASS' if ratio >= LESSON_RATIO_TARGET else 'FAIL'} (target >= {LESSON_RATIO_TARGET:.2f} of trivial)"
+        print(line)
+
+
+# --- Page weight -----------------------------------------------------------------------
+
+class ResourceLinks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.styles, self.scripts, self.loaded = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "link" and "stylesheet" in (a.get("rel") or "").split() and a.get("href"):
+            self.styles.append(a["href"])
+        if tag == "script" and a.get("src"):
+            self.scripts.append(a["src"])
+        if tag in {"script", "link", "img", "source", "iframe", "video", "audio", "embed"}:
+            for name in ("src", "href", "srcset"):
+                if a.get(name):
+                    self.loaded.extend(part.split()[0] for part in a[name].split(",") if part.strip())
+
+
+def third_party(url: str, port: int) -> bool:
+    host = urlsplit(url.strip()).netloc
+    return bool(host) and host not in {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+
+def measure_page_weight(port):
+    client = Client(port)
+    client.request("GET", LESSON)
+    status, headers, body = client.request("GET", LESSON, headers={"Accept-Encoding": "gzip, br"})
+    if headers.get("Content-Encoding") == "gzip":
+        html, html_size, how = gzip.decompress(body).decode(), len(body), "gzip from server"
+    elif headers.get("Content-Encoding"):
+        html, html_size, how = None, len(body), f"{headers['Content-Encoding']} from server"
+    else:
+        html, html_size, how = body.decode(), len(gzip.compress(body, 6)), "server sent it uncompressed; gzip -6 by the bench"
+    links = ResourceLinks()
+    links.feed(html or "")
+    print(f"\nPage weight of {LESSON} (HTTP {status}), Accept-Encoding: gzip, br:")
+    print(f"  {'HTML':58} {html_size / 1024:6.1f} KB  ({len(body) if not headers.get('Content-Encoding') else len(html or '')} B raw, {how})")
+    total, css_text = html_size, []
+    for url in links.styles + links.scripts:
+        s, h, data = client.request("GET", url, headers={"Accept-Encoding": "gzip, br"})
+        total += len(data)
+        encoding = h.get("Content-Encoding") or "uncompressed"
+        print(f"  {url:58} {len(data) / 1024:6.1f} KB  (HTTP {s}, {encoding})")
+        if url in links.styles:
+            css_text.append(gzip.decompress(data).decode() if encoding == "gzip" else data.decode(errors="replace"))
+    verdict = "PASS" if total / 1024 <= WEIGHT_BUDGET_KB else "FAIL"
+    print(f"  {'total (compressed)':58} {total / 1024:6.1f} KB  {verdict} (budget {WEIGHT_BUDGET_KB} KB)")
+    foreign = [u for u in links.loaded if third_party(u, port)]
+    foreign += re.findall(r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)", "".join(css_text))
+    print(f"  third-party URLs in script/style/image src/href and CSS url(): {len(foreign)} {'PASS' if not foreign else 'FAIL ' + ', '.join(foreign)}")
+
+
+# --- Glossary linking ------------------------------------------------------------------
+
+def best_of(fn, runs=5) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+def academic_text(min_bytes=26_000) -> str:
+    from lessons.rendering import DIAGRAM_LINE
+
+    paragraphs = []
+    for path in sorted(CONTENT.glob("*/academic.md")):
+        body = re.sub(r"\A\+\+\+\n.*?\n\+\+\+\n", "", path.read_text(), flags=re.S)
+        for paragraph in DIAGRAM_LINE.sub("", body).split("\n\n"):
+            paragraphs.append(paragraph)
+            if len("\n\n".join(paragraphs).encode()) >= min_bytes:
+                return "\n\n".join(paragraphs)
+    return "\n\n".join(paragraphs)
+
+
+def glossary_entries(count=2000) -> list:
+    from lessons.models import TIERS
+
+    terms = tomllib.loads((CONTENT / "glossary.toml").read_text())["term"]
+    entries = [
+        (t["slug"], [t["term"], *t.get("aliases", [])], t.get("case_sensitive", False), {tier: t.get(f"short_{tier}") or t["short"] for tier in TIERS})
+        for t in terms
+    ]
+    rng, syllables = random.Random(1), ["zor", "bti", "dex", "oma", "kal", "vir", "ple", "sto", "nyx", "qua", "lin", "tre"]
+    while len(entries) < count:
+        word = "".join(rng.choice(syllables) for _ in range(3)) + f"ide-{len(entries)}"
+        names = [word, f"{word} receptor"] if len(entries) % 3 == 0 else [word]
+        entries.append((word, names, len(entries) % 10 == 0, {tier: f"A made-up term, {word}." for tier in TIERS}))
+    return entries
+
+
+def cited_references(text: str) -> dict:
+    fields = ["key", "authors", "title", "journal", "year", "volume", "pages", "doi", "pmid", "url"]
+    known = {r["key"]: SimpleNamespace(**{f: r.get(f, "") for f in fields}) for r in tomllib.loads((CONTENT / "references.toml").read_text())["reference"]}
+    keys = {k for group in re.findall(r"\[(@[^\]\n]+)\]", text) for k in re.findall(r"@([A-Za-z0-9][A-Za-z0-9_.-]*)", group)}
+    return {k: known.get(k) or SimpleNamespace(**{**{f: "" for f in fields}, "key": k, "authors": "Anon", "title": k, "year": 2000}) for k in keys}
+
+
+def naive_linking_ms(html: str, entries: list, budget_s=20.0):
+    """Regex per name over the whole HTML, as a first attempt at linking would do."""
+    names = [(slug, name, cs) for slug, ns, cs, _ in entries for name in ns]
+    start, done = time.perf_counter(), 0
+    for slug, name, case_sensitive in names:
+        pattern = r"\b" + re.escape(name) + r"\b"
+        html = re.subn(pattern, lambda m: f'<a href="/glossary/{slug}/">{m.group(0)}</a>', html, count=1, flags=0 if case_sensitive else re.I)[0]
+        done += 1
+        if time.perf_counter() - start > budget_s:
+            break
+    elapsed = (time.perf_counter() - start) * 1000
+    return elapsed * len(names) / done, done < len(names), len(names)
+
+
+def measure_glossary_linking(env: dict):
+    os.environ.update({**env, "DJANGO_SETTINGS_MODULE": "hormonebone.settings"})
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import markdown
+
+    from lessons import rendering
+
+    text, entries = academic_text(), glossary_entries()
+    references = cited_references(text)
+    build_ms = best_of(lambda: rendering.Glossary(entries))
+    glossary, empty = rendering.Glossary(entries), rendering.Glossary([])
+    plain_ms = best_of(lambda: markdown.Markdown(extensions=rendering.EXTENSIONS + ["toc"]).convert(text))
+    full_ms = best_of(lambda: rendering.render_tier(text, "academic", glossary=glossary, references=references, diagrams={}))
+    unlinked_ms = best_of(lambda: rendering.render_tier(text, "academic", glossary=empty, references=references, diagrams={}))
+    linked = rendering.render_tier(text, "academic", glossary=glossary, references=references, diagrams={})
+    plain_html = markdown.Markdown(extensions=rendering.EXTENSIONS + ["toc"]).convert(text)
+    naive_ms, extrapolated, name_count = naive_linking_ms(plain_html, entries)
+    added_ms = full_ms - unlinked_ms
+
+    print(f"\nGlossary linking, in-process: {len(text.encode()) / 1000:.1f} kB markdown, {len(entries)} terms "
+          f"({len(entries) - 153 if len(entries) > 153 else 0} synthetic), {name_count} names, {len(references)} references; best of 5")
+    print(f"  {'markdown only':40} {plain_ms:8.1f} ms")
+    print(f"  {'full pipeline (render_tier)':40} {full_ms:8.1f} ms   ({len(linked.terms)} terms linked, {len(linked.citations)} citations)")
+    print(f"  {'same with an empty glossary':40} {unlinked_ms:8.1f} ms")
+    print(f"  {'linker added':40} {added_ms:8.1f} ms   {'PASS' if added_ms <= plain_ms else 'FAIL'} (target <= markdown only)")
+    print(f"  {'glossary build (Glossary(entries))':40} {build_ms:8.1f} ms")
+    print(f"  {'naive regex-per-name loop':40} {naive_ms:8.1f} ms   {'(extrapolated from a partial run)' if extrapolated else '(one run, all names)'}")
+    print(f"  {'naive / linker added':40} {naive_ms / added_ms if added_ms > 0 else float('inf'):8.1f} x")
+
+
+def main():
+    started = time.monotonic()
+    print_machine()
+    with tempfile.TemporaryDirectory(prefix="hb-bench-") as tmp:
+        env = child_env(Path(tmp))
+        prepare_site(env)
+        port = free_port()
+        with open(Path(tmp) / "gunicorn.log", "w+") as log:
+            server = start_server(env, port, log)
+            try:
+                if server is None:
+                    log.seek(0)
+                    print("gunicorn did not answer /healthz within 30 s; its log:\n" + log.read()[-3000:])
+                    return 1
+                measure_throughput(port)
+                measure_page_weight(port)
+            finally:
+                if server is not None:
+                    stop_server(server)
+        measure_glossary_linking(env)
+    print(f"\nbench finished in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

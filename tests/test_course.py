@@ -1,0 +1,114 @@
+"""The bundled course meets the brief: counts, lengths, readability, citations, quizzes, diagrams."""
+
+import re
+
+import pytest
+import textstat
+
+from lessons.models import Diagram, Lesson, Question, QuestionKind, Quiz, Reference, Status, Term, TierText
+from lessons.rendering import render_tier
+
+pytestmark = pytest.mark.django_db
+
+WORDS = {"fundamentals": (400, 900), "intermediate": (800, 1600), "academic": (1200, 2500)}
+
+
+def plain(body):
+    """Body text as a reader hears it: no citations, diagrams, attributes or markdown marks."""
+    text = re.sub(r"\[\[diagram:[^\]]+\]\]", "", body)
+    text = re.sub(r"\[@[^\]]*\]|\{[^}]*\}|[#*_>|`]", "", text)
+    return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+
+
+@pytest.fixture
+def texts(bundled_course):
+    return list(TierText.objects.select_related("lesson").filter(lesson__status=Status.PUBLISHED))
+
+
+def test_at_least_nine_published_lessons_each_with_three_tiers(texts):
+    lessons = Lesson.objects.published()
+    assert lessons.count() >= 9
+    for lesson in lessons:
+        assert sorted(t.tier for t in lesson.tiers.all()) == ["academic", "fundamentals", "intermediate"]
+
+
+def test_tier_lengths_are_within_their_ranges(texts):
+    for text in texts:
+        low, high = WORDS[text.tier]
+        words = len(plain(text.body).split())
+        assert low <= words <= high, f"{text}: {words} words, expected {low}-{high}"
+
+
+def test_fundamentals_are_plain_and_readability_rises_with_depth(texts):
+    grades = {(t.lesson.slug, t.tier): textstat.flesch_kincaid_grade(plain(t.body)) for t in texts}
+    for slug in {s for s, _ in grades}:
+        f, i, a = (grades[(slug, tier)] for tier in ("fundamentals", "intermediate", "academic"))
+        assert f <= 9, f"{slug} fundamentals grade {f}"
+        assert f < i < a, f"{slug}: grades {f} / {i} / {a} do not rise"
+
+
+def test_every_citation_resolves_and_deeper_tiers_cite_at_least_three_sources(texts):
+    for text in texts:
+        assert render_tier(text.body, text.tier).problems == [], str(text)
+        if text.tier != "fundamentals":
+            assert len(set(text.citations)) >= 3, f"{text} cites {text.citations}"
+
+
+def test_references_are_real_citations_with_doi_or_pmid(bundled_course):
+    refs = Reference.objects.all()
+    assert refs.filter(doi__gt="").count() + refs.filter(doi="", pmid__gt="").count() >= 40
+    for ref in refs:
+        assert ref.doi or ref.pmid or ref.url, ref.key
+        if ref.doi:
+            assert re.fullmatch(r"10\.\d{4,9}/\S+", ref.doi), ref.key
+
+
+def test_glossary_has_sixty_terms_with_aliases_and_marked_acronyms(bundled_course):
+    terms = list(Term.objects.all())
+    assert len(terms) >= 60
+    assert sum(1 for t in terms if t.aliases) >= 50
+    assert all(0 < len(t.short) <= 250 for t in terms)
+    acronyms = [t for t in terms if re.fullmatch(r"[A-Z][A-Z0-9-]{1,6}", t.term)]
+    assert acronyms and all(t.case_sensitive for t in acronyms), [t.term for t in acronyms if not t.case_sensitive]
+    assert sum(1 for t in terms if t.short_fundamentals) >= 15
+
+
+def test_every_tier_has_a_quiz_of_the_right_size_with_feedback_and_review_links(texts):
+    for text in texts:
+        quiz = Quiz.objects.get(tier=text)
+        questions = list(quiz.questions.active().prefetch_related("choices"))
+        assert len(questions) >= (8 if text.tier == "academic" else 6), str(text)
+        kinds = {q.kind for q in questions}
+        assert QuestionKind.SINGLE in kinds, str(text)
+        for q in questions:
+            assert q.explanation.strip(), q.name
+            assert q.section in text.anchors, f"{q.name}: #{q.section} is not a section of {text}"
+            choices = list(q.choices.all())
+            assert len(choices) >= 2 and any(c.weight > 0 for c in choices), q.name
+            if q.kind != QuestionKind.TRUE_FALSE:
+                assert len(choices) >= 3, f"{q.name} needs plausible distractors"
+            assert all(c.feedback.strip() for c in choices), q.name
+
+
+def test_five_accessible_diagrams_all_used(texts):
+    diagrams = list(Diagram.objects.all())
+    assert len(diagrams) >= 5
+    html = "".join(t.html for t in texts)
+    for d in diagrams:
+        assert f'id="diagram-{d.slug}"' in html, f"diagram {d.slug} is not used"
+    assert html.count('role="img"') >= 5
+
+
+def test_no_dosing_instructions_anywhere(texts):
+    dose = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|μg|IU|units?|mL|ml|milligrams?)\b(?!\s*/\s*(?:dL|L)\b)", re.IGNORECASE)
+    for text in texts:
+        assert not dose.search(text.body), f"{text}: {dose.search(text.body).group(0)}"
+    for q in Question.objects.all():
+        assert not dose.search(q.text + q.explanation), q.name
+
+
+def test_glossary_see_also_and_every_term_page_work(client, bundled_course):
+    for term in Term.objects.prefetch_related("see_also")[:200]:
+        for other in term.see_also.all():
+            assert other.pk
+    assert client.get("/glossary/rankl/").status_code == 200
