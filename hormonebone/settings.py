@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.forms",
     "django_htmx",
     "simple_history",
     "axes",
@@ -86,6 +87,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Lets widget templates (the admin's markdown preview) live in templates/.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": dj_database_url.config(

@@ -1,0 +1,173 @@
+"""Instructor authoring: roles, validation, preview, publishing, history and revert."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from lessons.models import Choice, Lesson, Question, Status, TierText
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ina(client, instructor):
+    client.force_login(instructor)
+    return client
+
+
+def test_instructors_group_has_content_permissions_only(db):
+    perms = set(Group.objects.get(name="Instructors").permissions.values_list("codename", flat=True))
+    assert {"change_tiertext", "add_question", "change_term", "change_reference", "change_quiz", "delete_choice"} <= perms
+    assert not any(p.endswith(("_user", "_group", "_attempt", "_response", "_permission")) for p in perms)
+
+
+def test_instructor_cannot_open_user_or_group_admin(ina):
+    assert ina.get("/admin/auth/user/").status_code == 403
+    assert ina.get("/admin/auth/group/").status_code == 403
+    assert ina.get("/admin/lessons/attempt/").status_code == 403
+    assert ina.get("/admin/lessons/tiertext/").status_code == 200
+
+
+def test_anonymous_cannot_reach_preview_or_draft(client, small_course):
+    response = client.post("/admin/preview/", {"body": "x"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    Lesson.objects.filter(slug="alpha").update(status=Status.DRAFT)
+    assert client.get("/lessons/alpha/fundamentals/").status_code == 404
+
+
+def test_preview_renders_through_the_real_pipeline_and_lists_problems(ina, small_course):
+    response = ina.post("/admin/preview/", {"tiers-0-body": "An osteoclast [@smith2020] and [@nope2000].", "tiers-0-tier": "fundamentals"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="/glossary/osteoclast/"' in page
+    assert "unknown citation key &#x27;nope2000&#x27;" in page
+    assert "Glossary terms that will be linked: osteoclast" in page
+    assert "bone-removing cell" in page  # the fundamentals tooltip text
+    assert "<script" not in ina.post("/admin/preview/", {"body": "<script>alert(1)</script>"}).content.decode().split("preview-body")[1]
+
+
+def tier_form(text, **changes):
+    data = {"lesson": text.lesson_id, "tier": text.tier, "title": text.title, "summary": text.summary,
+            "objectives": "\n".join(text.objectives), "body": text.body}
+    data.update(changes)
+    return data
+
+
+def test_unknown_citation_key_is_refused_with_message_and_nothing_saved(ina, small_course):
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    response = ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body=text.body + "\n\nNew [@ghost1999]."))
+    assert response.status_code == 200
+    assert "unknown citation key &#x27;ghost1999&#x27;" in response.content.decode()
+    assert TierText.objects.get(pk=text.pk).body == text.body
+
+
+def test_instructor_edit_rerenders_and_history_records_who(ina, instructor, small_course):
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    response = ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="## Fresh {#fresh}\n\nAn osteoblast builds."))
+    assert response.status_code == 302
+    text.refresh_from_db()
+    assert 'href="/glossary/osteoblast/"' in text.html
+    latest = text.history.first()
+    assert latest.history_user == instructor and latest.body.startswith("## Fresh")
+    history_page = ina.get(f"/admin/lessons/tiertext/{text.pk}/history/").content.decode()
+    assert "ina" in history_page and "Body" in history_page  # the changes column names the field
+
+
+def test_revert_restores_the_earlier_text(ina, small_course):
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    original = text.body
+    ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="Replaced."))
+    old = text.history.filter(body=original).first()
+    page = ina.get(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/")
+    assert page.status_code == 200 and "Revert" in page.content.decode()
+    response = ina.post(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/", tier_form(text, body=original))
+    assert response.status_code == 302
+    text.refresh_from_db()
+    assert text.body == original and "osteoclast" in text.html
+
+
+def question_form(question, weights):
+    data = {"quiz": question.quiz_id, "name": question.name, "kind": question.kind, "text": question.text,
+            "explanation": question.explanation, "section": question.section, "position": question.position}
+    choices = list(question.choices.all())
+    data.update({"choices-TOTAL_FORMS": len(choices), "choices-INITIAL_FORMS": len(choices), "choices-MIN_NUM_FORMS": 0, "choices-MAX_NUM_FORMS": 1000})
+    for i, (c, w) in enumerate(zip(choices, weights)):
+        data.update({f"choices-{i}-id": c.pk, f"choices-{i}-question": question.pk, f"choices-{i}-position": i,
+                     f"choices-{i}-text": c.text, f"choices-{i}-weight": w, f"choices-{i}-feedback": c.feedback})
+    return data
+
+
+@pytest.mark.parametrize(
+    "name, weights, message",
+    [
+        ("alpha-f-q1", [100, 100, 0], "A single-choice question needs exactly one correct choice"),
+        ("alpha-f-q1", [0, 0, 0], "A single-choice question needs exactly one correct choice"),
+        ("alpha-f-q2", [0, 0, -100], "A multiple-select question needs at least one correct choice"),
+        ("alpha-f-q2", [50, 20, -100], "weights add up to 70%"),
+        ("alpha-f-q3", [100, 100], "A true/false question needs exactly two choices"),
+    ],
+)
+def test_question_validation_messages_and_nothing_half_saved(ina, small_course, name, weights, message):
+    question = Question.objects.get(name=name)
+    before = list(Choice.objects.filter(question=question).values_list("weight", flat=True))
+    data = question_form(question, weights)
+    data["text"] = "Changed text that must not be saved"
+    response = ina.post(f"/admin/lessons/question/{question.pk}/change/", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert list(Choice.objects.filter(question=question).values_list("weight", flat=True)) == before
+    assert Question.objects.get(pk=question.pk).text == question.text
+
+
+def test_duplicate_slug_is_refused(ina, small_course):
+    response = ina.post("/admin/lessons/lesson/add/", {"slug": "alpha", "title": "Dup", "summary": "s", "order": 5, "status": "draft",
+                                                      "tiers-TOTAL_FORMS": 0, "tiers-INITIAL_FORMS": 0, "tiers-MIN_NUM_FORMS": 0, "tiers-MAX_NUM_FORMS": 3})
+    assert response.status_code == 200 and "Lesson with this Slug already exists." in response.content.decode()
+
+
+def test_term_alias_clash_is_refused(ina, small_course):
+    response = ina.post("/admin/lessons/term/add/", {"slug": "oc", "term": "OC", "aliases": "osteoclasts", "short": "x"})
+    assert "is already a name of the term" in response.content.decode()
+
+
+def test_publish_and_unpublish_actions(ina, small_course):
+    alpha = Lesson.objects.get(slug="alpha")
+    ina.post("/admin/lessons/lesson/", {"action": "unpublish", "_selected_action": [alpha.pk]})
+    assert Lesson.objects.get(pk=alpha.pk).status == Status.DRAFT
+    ina.post("/admin/lessons/lesson/", {"action": "publish", "_selected_action": [alpha.pk]})
+    assert Lesson.objects.get(pk=alpha.pk).status == Status.PUBLISHED
+
+
+def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(ina, small_course):
+    from lessons.models import Quiz
+
+    quiz = Quiz.objects.get(tier__lesson__slug="alpha", tier__tier="academic")
+    base = {"tier": quiz.tier_id, "pass_mark": 80, "shuffle": "on"}
+    bad = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": "::x::Q{=a}\n"})
+    assert "short-answer questions" in bad.content.decode()
+    assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70
+    good = "::alpha-a-q1::Which cell removes bone?{=Osteoclast #Yes ~Osteoblast #No ~Chondrocyte #No}\n"
+    response = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": good})
+    assert response.status_code == 302
+    assert list(quiz.questions.active().values_list("name", flat=True)) == ["alpha-a-q1"]
+    assert quiz.questions.filter(archived=True).count() == 2
+
+
+def test_createinstructor_creates_and_promotes(db, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_PASSWORD", "a-long-enough-passphrase")
+    call_command("createinstructor", "newbie")
+    user = User.objects.get(username="newbie")
+    assert user.is_staff and not user.is_superuser and user.groups.filter(name="Instructors").exists()
+    assert user.check_password("a-long-enough-passphrase")
+    User.objects.create_user("existing")
+    call_command("createinstructor", "existing")
+    assert User.objects.get(username="existing").groups.filter(name="Instructors").exists()
+
+
+def test_admin_login_is_throttled_after_repeated_failures(client, settings, small_course):
+    settings.AXES_ENABLED = True
+    User.objects.create_user("target", password="right-password-123", is_staff=True)
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "target", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "target", "password": "right-password-123"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
