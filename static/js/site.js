@@ -4,6 +4,7 @@
   var current = null; // {link, tip}
   var hideTimer = null;
   var lastPointer = "mouse";
+  var openBeforeTap = false;
 
   function tipFor(link) {
     var id = link.getAttribute("aria-describedby");
@@ -53,7 +54,12 @@
     return target && target.closest ? target.closest("a.term") : null;
   }
 
-  document.addEventListener("pointerdown", function (e) { lastPointer = e.pointerType || "mouse"; }, true);
+  document.addEventListener("pointerdown", function (e) {
+    lastPointer = e.pointerType || "mouse";
+    var link = termLink(e.target);
+    // Focus follows pointerdown and opens the tooltip, so remember the state before it.
+    openBeforeTap = !!(link && current && current.link === link);
+  }, true);
   document.addEventListener("pointerover", function (e) {
     if (e.pointerType === "touch") return;
     var link = termLink(e.target);
@@ -77,7 +83,7 @@
   });
   document.addEventListener("click", function (e) {
     var link = termLink(e.target);
-    if (link && lastPointer === "touch" && (!current || current.link !== link)) {
+    if (link && lastPointer === "touch" && !openBeforeTap) {
       // First tap shows the definition; a second tap follows the link.
       e.preventDefault();
       show(link);

@@ -1,0 +1,225 @@
+"""End-to-end tests in a real Chromium (Playwright), with and without JavaScript.
+
+They skip only when no browser is installed; with REQUIRE_BROWSER=1 (set by CI) a
+missing browser is a failure.
+"""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from lessons.content_files import load_course, read_course
+from lessons.models import Attempt, Lesson, Status, TierText
+
+from .conftest import browser_required
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        if browser_required():
+            pytest.fail("REQUIRE_BROWSER=1 but no chromium is installed")
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def site(live_server, course_dir):
+    load_course(read_course(course_dir))
+    return live_server.url
+
+
+def new_page(browser, **options):
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+def wait_js(page, expression, timeout=10.0):
+    """Poll a JS expression (page.wait_for_function would need eval, which our CSP forbids)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)
+
+
+def mark_page(page):
+    """Set a flag that survives htmx swaps but not a full page load."""
+    page.evaluate("window.__noReload = true")
+
+
+def not_reloaded(page):
+    return page.evaluate("window.__noReload === true")
+
+
+# --- Lesson tiers -----------------------------------------------------------------------------
+
+
+def test_tier_tabs_swap_with_htmx_push_url_move_focus_and_back_works(browser, site):
+    page = new_page(browser)
+    page.goto(f"{site}/lessons/alpha/fundamentals/")
+    mark_page(page)
+    page.get_by_role("link", name="Academic", exact=True).click()
+    page.wait_for_url(re.compile(r"/lessons/alpha/academic/$"))
+    wait_js(page, "document.activeElement && document.activeElement.id === 'lesson-title'")
+    assert page.locator("h1").inner_text() == "alpha academic"
+    assert page.title().startswith("alpha academic")
+    assert not_reloaded(page)
+    page.go_back()
+    page.wait_for_url(re.compile(r"/lessons/alpha/fundamentals/$"))
+    wait_js(page, "document.querySelector('h1').innerText === 'alpha fundamentals'")
+
+
+def test_tier_tabs_are_plain_links_without_javascript(browser, site):
+    page = new_page(browser, java_script_enabled=False)
+    page.goto(f"{site}/lessons/alpha/fundamentals/")
+    page.get_by_role("link", name="Intermediate", exact=True).click()
+    page.wait_for_url(re.compile(r"/lessons/alpha/intermediate/$"))
+    assert page.locator("h1").inner_text() == "alpha intermediate"
+    page.go_back()
+    page.wait_for_url(re.compile(r"/lessons/alpha/fundamentals/$"))
+    assert page.locator("h1").inner_text() == "alpha fundamentals"
+
+
+# --- Glossary tooltips ------------------------------------------------------------------------
+
+
+def test_tooltip_hover_stays_on_tooltip_escape_dismisses_and_focus_shows(browser, site):
+    page = new_page(browser)
+    page.goto(f"{site}/lessons/alpha/fundamentals/")
+    term = page.locator("a.term", has_text="osteoclast").first
+    tip = page.locator("#tip-osteoclast")
+    assert term.get_attribute("aria-describedby") == "tip-osteoclast"
+    term.hover()
+    tip.wait_for(state="visible")
+    assert tip.inner_text() == "A bone-removing cell."  # the Fundamentals definition
+    term_box, tip_box = term.bounding_box(), tip.bounding_box()
+    overlap = not (tip_box["y"] >= term_box["y"] + term_box["height"] or tip_box["y"] + tip_box["height"] <= term_box["y"])
+    assert not overlap, "the tooltip covers its term"
+    page.mouse.move(tip_box["x"] + 5, tip_box["y"] + tip_box["height"] / 2, steps=5)
+    page.wait_for_timeout(600)
+    assert tip.is_visible(), "tooltip must stay while the pointer is over it"
+    page.keyboard.press("Escape")
+    tip.wait_for(state="hidden")
+    page.mouse.move(0, 0)
+    page.locator("body").click(position={"x": 2, "y": 2})
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('term')"):
+            break
+    assert page.evaluate("document.activeElement.classList.contains('term')")
+    focused_tip = page.evaluate("document.activeElement.getAttribute('aria-describedby')")
+    page.locator(f"#{focused_tip}").wait_for(state="visible")
+    page.keyboard.press("Escape")
+    page.locator(f"#{focused_tip}").wait_for(state="hidden")
+
+
+def test_tooltip_opens_on_tap_on_a_phone(browser, site):
+    page = new_page(browser, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page.goto(f"{site}/lessons/alpha/intermediate/")
+    term = page.locator("a.term", has_text="osteoclast").first
+    term.tap()
+    page.locator("#tip-osteoclast").wait_for(state="visible")
+    assert page.url.endswith("/lessons/alpha/intermediate/"), "the first tap shows the definition, not the entry"
+    box = page.locator("#tip-osteoclast").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_glossary_live_filter(browser, site):
+    page = new_page(browser)
+    page.goto(f"{site}/glossary/")
+    mark_page(page)
+    page.get_by_label("Filter terms").fill("parathyroid")
+    wait_js(page, "document.querySelector('#glossary-results').innerText.includes('1 term matching')")
+    assert page.locator("#glossary-results a", has_text="PTH").count() == 1
+    assert not_reloaded(page)
+
+
+# --- Quizzes ----------------------------------------------------------------------------------
+
+
+def answer_all(page, htmx):
+    page.get_by_role("button", name="Start the quiz").click()
+    for n in range(1, 4):
+        page.get_by_text(f"Question {n} of 3").wait_for()
+        if htmx:
+            mark_page(page)
+        page.locator("input[name=choice]").first.check()
+        page.get_by_role("button", name="Check answer").click()
+        page.locator(".verdict").wait_for()
+        assert page.get_by_role("link", name="Review this section of the lesson").is_visible()
+        if htmx:
+            assert not_reloaded(page), "answering must not load a new page"
+        label = "See your score" if n == 3 else "Next question"
+        page.get_by_role("link", name=label).click()
+    page.get_by_text("Your score:").wait_for()
+    return page.locator("#quiz-heading").inner_text()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_take_a_whole_quiz_and_see_the_score_on_the_course_map(browser, site, javascript):
+    page = new_page(browser, java_script_enabled=javascript)
+    page.goto(f"{site}/lessons/alpha/fundamentals/quiz/")
+    heading = answer_all(page, htmx=javascript)
+    score = re.search(r"(\d+)%", heading).group(1)
+    assert Attempt.objects.filter(finished_at__isnull=False).count() == 1
+    page.goto(f"{site}/")
+    assert f"best {score}%" in page.locator(".lesson-card", has_text="Lesson alpha").inner_text()
+
+
+# --- Instructor authoring ----------------------------------------------------------------------
+
+
+def test_instructor_edits_previews_publishes_and_reverts(browser, site, instructor):
+    Lesson.objects.filter(slug="beta").update(status=Status.DRAFT)
+    text = TierText.objects.get(lesson__slug="beta", tier="fundamentals")
+    page = new_page(browser)
+    page.goto(f"{site}/admin/login/?next=/admin/")
+    page.fill("#id_username", "ina")
+    page.fill("#id_password", "pw-ina-123456")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{site}/admin/")
+    page.goto(f"{site}/admin/lessons/tiertext/{text.pk}/change/")
+    preview = page.locator(".markdown-preview")
+    preview.locator(".preview-body").wait_for()
+    body = page.locator("#id_body")
+    body.fill("## Rewritten {#rewritten}\n\nEvery osteoblast here is freshly described.")
+    preview.get_by_text("freshly described").wait_for()
+    assert preview.locator('a.term[href="/glossary/osteoblast/"]').count() == 1
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/lessons/tiertext/$"))
+    page.goto(f"{site}/admin/lessons/lesson/")
+    page.locator(f"input[name=_selected_action][value='{text.lesson_id}']").check()
+    page.select_option("select[name=action]", "publish")
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Published 1 lesson(s).").wait_for()
+    public = new_page(browser)
+    public.goto(f"{site}/lessons/beta/fundamentals/")
+    assert "freshly described" in public.locator(".prose").inner_text()
+    page.goto(f"{site}/admin/lessons/tiertext/{text.pk}/history/")
+    page.locator("#change-history tbody tr:last-child td:first-child a").click()  # the oldest version
+    page.get_by_role("button", name=re.compile("Revert")).click()
+    page.wait_for_url(re.compile(r"/admin/lessons/tiertext/"))
+    public.reload()
+    assert "Osteoclasts again." in public.locator(".prose").inner_text()
+    assert "freshly described" not in public.locator(".prose").inner_text()
