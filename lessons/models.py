@@ -35,7 +35,7 @@ class Lesson(models.Model):
     summary = models.CharField(max_length=300, help_text="One line shown on the course map.")
     order = models.PositiveIntegerField(default=0, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = HistoricalRecords()
 
     objects = LessonQuerySet.as_manager()
@@ -68,7 +68,7 @@ class TierText(models.Model):
     citations = models.JSONField(default=list, blank=True, editable=False)
     word_count = models.PositiveIntegerField(default=0, editable=False)
     reading_minutes = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = HistoricalRecords(excluded_fields=["html", "toc", "terms", "citations"])
 
     class Meta:

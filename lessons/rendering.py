@@ -108,6 +108,8 @@ class Glossary:
 
 def _fold(text):
     # Lowercase without changing length, so match offsets stay valid for the original.
+    if text.isascii():
+        return text.lower()
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 

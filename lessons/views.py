@@ -1,10 +1,12 @@
 """Reading pages: course map, lesson tiers, glossary, and the operator endpoints."""
 
+import secrets
 import uuid
 from collections import defaultdict
 
 from django.db import DatabaseError, connection
 from django.db.models import Max
+from django.middleware.csp import get_nonce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
@@ -71,11 +73,56 @@ def lesson_redirect(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("tier", slug, tier if tier in TIERS else Tier.FUNDAMENTALS)
 
 
+# Rendered tier pages for anonymous readers, per process: (slug, tier, partial) → (version, html).
+# The page is the same for every anonymous reader except the CSP nonce, which is rendered
+# as a marker and filled in per request. The version is read from the
+# database on every request, so an edit made through any app server is seen at once.
+_PAGES: dict = {}
+NONCE_MARK = "cspnonce" + secrets.token_hex(8)
+VERSION_SQL = (
+    "SELECT (SELECT MAX(updated_at) FROM lessons_tiertext), (SELECT COUNT(*) FROM lessons_tiertext),"
+    " (SELECT MAX(updated_at) FROM lessons_lesson), (SELECT COUNT(*) FROM lessons_lesson),"
+    " (SELECT COUNT(*) FROM lessons_quiz)"
+)
+
+
+def content_version():
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        return tuple(str(v) for v in cursor.fetchone())
+
+
+def _note_reading(request: HttpRequest, slug: str, tier: str) -> None:
+    read = request.session.get("read", [])
+    if f"{slug}/{tier}" not in read:
+        request.session["read"] = [*read, f"{slug}/{tier}"]
+    last = request.session.get("last_tier", {})
+    if last.get(slug) != tier:
+        request.session["last_tier"] = {**last, slug: tier}
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     if tier not in TIERS:
         raise Http404("No such tier")
+    if request.user.is_authenticated:
+        return _render_tier_page(request, slug, tier)
+    key = (slug, tier, wants_partial(request))
+    version = content_version()
+    cached = _PAGES.get(key)
+    if cached is None or cached[0] != version:
+        response = _render_tier_page(request, slug, tier, markers=True)
+        if len(_PAGES) > 1000:
+            _PAGES.clear()
+        _PAGES[key] = (version, response.content.decode())
+        cached = _PAGES[key]
+    else:
+        _note_reading(request, slug, tier)
+    return HttpResponse(cached[1].replace(NONCE_MARK, str(get_nonce(request))))
+
+
+def _render_tier_page(request: HttpRequest, slug: str, tier: str, markers: bool = False) -> HttpResponse:
     text = get_object_or_404(TierText.objects.select_related("lesson", "quiz"), lesson__slug=slug, tier=tier)
     lesson = text.lesson
     if not visible(lesson, request):
@@ -88,13 +135,7 @@ def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
         prev_lesson = order[i - 1] if i > 0 else None
         next_lesson = order[i + 1] if i + 1 < len(order) else None
 
-    read = request.session.get("read", [])
-    if f"{slug}/{tier}" not in read:
-        request.session["read"] = [*read, f"{slug}/{tier}"]
-    last = request.session.get("last_tier", {})
-    if last.get(slug) != tier:
-        request.session["last_tier"] = {**last, slug: tier}
-
+    _note_reading(request, slug, tier)
     context = {
         "lesson": lesson,
         "text": text,
@@ -103,6 +144,8 @@ def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
         "next_lesson": next_lesson,
         "has_quiz": hasattr(text, "quiz"),
     }
+    if markers:
+        context["csp_nonce"] = NONCE_MARK
     template = "lessons/tier.html#lesson" if wants_partial(request) else "lessons/tier.html"
     return render(request, template, context)
 

@@ -165,6 +165,13 @@ def copy_of_bundled(tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    from lessons import views
+
+    views._PAGES.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
@@ -172,12 +179,16 @@ def _fast_passwords(settings):
 
 @pytest.fixture
 def instructor(db):
+    import importlib
+
+    from django.apps import apps
     from django.contrib.auth.models import Group, User
 
+    if not Group.objects.filter(name="Instructors").exists():
+        # A transactional test before this one flushed the group its data migration made.
+        importlib.import_module("lessons.migrations.0002_instructors_group").create_group(apps, None)
     user = User.objects.create_user("ina", password="pw-ina-123456", is_staff=True)
-    group = Group.objects.filter(name="Instructors").first()
-    if group:
-        user.groups.add(group)
+    user.groups.add(Group.objects.get(name="Instructors"))
     return user
 
 

@@ -1,6 +1,7 @@
 """Reading pages and operator endpoints, as a browser without JavaScript sees them."""
 
 import os
+import re
 import subprocess
 import sys
 from unittest import mock
@@ -10,6 +11,7 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
+from lessons import views
 from lessons.models import Lesson, Status, TierText
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +167,20 @@ def test_tier_text_is_rendered_on_save_not_per_request(small_course):
     text.save()
     text.refresh_from_db()
     assert 'href="/glossary/osteoclast/"' in text.html and text.toc[0]["id"] == "new"
+
+
+def test_cached_tier_page_sees_edits_at_once_and_gets_a_fresh_nonce_each_time(client, small_course):
+    first = client.get("/lessons/alpha/fundamentals/")
+    second = client.get("/lessons/alpha/fundamentals/")
+    nonce = re.compile(r"nonce-([\w-]+)")
+    assert nonce.search(first["Content-Security-Policy"]).group(1) != nonce.search(second["Content-Security-Policy"]).group(1)
+    assert f'nonce="{nonce.search(second["Content-Security-Policy"]).group(1)}"' in second.content.decode()
+    assert views.NONCE_MARK not in second.content.decode()
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    text.body = text.body.replace("Osteoclasts again.", "A brand new sentence.")
+    text.save()
+    assert "A brand new sentence." in client.get("/lessons/alpha/fundamentals/").content.decode()
+    lesson = Lesson.objects.get(slug="alpha")
+    lesson.status = Status.DRAFT
+    lesson.save()
+    assert client.get("/lessons/alpha/fundamentals/").status_code == 404
