@@ -223,3 +223,82 @@ def test_instructor_edits_previews_publishes_and_reverts(browser, site, instruct
     public.reload()
     assert "Osteoclasts again." in public.locator(".prose").inner_text()
     assert "freshly described" not in public.locator(".prose").inner_text()
+
+
+# --- Accessibility -----------------------------------------------------------------------------
+
+
+def axe_violations(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']})" for v in results.response["violations"]]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_on_any_page(browser, site, instructor, scheme):
+    # bypass_csp lets axe's injected script run; the pages themselves are unchanged.
+    page = new_page(browser, color_scheme=scheme, bypass_csp=True)
+    checked = {}
+
+    def check(name):
+        page.wait_for_load_state("networkidle")
+        checked[name] = axe_violations(page)
+
+    for path, name in [
+        ("/", "course map"),
+        ("/lessons/alpha/fundamentals/", "fundamentals tier"),
+        ("/lessons/alpha/intermediate/", "intermediate tier"),
+        ("/lessons/alpha/academic/", "academic tier"),
+        ("/glossary/", "glossary index"),
+        ("/glossary/osteoclast/", "term page"),
+        ("/no/such/page/", "404 page"),
+    ]:
+        page.goto(site + path)
+        check(name)
+    page.goto(f"{site}/lessons/alpha/fundamentals/quiz/")
+    page.get_by_role("button", name="Start the quiz").click()
+    page.get_by_text("Question 1 of 3").wait_for()
+    check("quiz mid-attempt")
+    page.locator("input[name=choice]").first.check()
+    page.get_by_role("button", name="Check answer").click()
+    page.locator(".verdict").wait_for()
+    check("quiz feedback")
+    page.goto(f"{site}/admin/login/")
+    page.fill("#id_username", "ina")
+    page.fill("#id_password", "pw-ina-123456")
+    page.get_by_role("button", name="Log in").click()
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    page.goto(f"{site}/admin/lessons/tiertext/{text.pk}/change/")
+    page.locator(".markdown-preview .preview-body").wait_for()
+    check("admin change form with preview")
+    assert {name: v for name, v in checked.items() if v} == {}
+
+
+def test_keyboard_reaches_every_control_with_visible_focus_and_no_trap(browser, site):
+    page = new_page(browser)
+    page.goto(f"{site}/lessons/alpha/intermediate/")
+    expected = page.evaluate(
+        "Array.from(document.querySelectorAll('a[href], button, input, select, textarea'))"
+        ".filter(e => e.offsetParent !== null || e.classList.contains('skip-link')).length"
+    )
+    seen, first = set(), None
+    for _ in range(expected + 5):
+        page.keyboard.press("Tab")
+        info = page.evaluate(
+            "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " const all = Array.from(document.querySelectorAll('a[href], button, input, select, textarea'));"
+            " return {key: all.indexOf(e) + ' ' + e.outerHTML.slice(0, 80), tag: e.tagName,"
+            " visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0}; })()"
+        )
+        if info["tag"] == "BODY":
+            break
+        if first is None:
+            first = info["key"]
+        elif info["key"] == first:
+            break
+        assert info["visible"], f"no visible focus on {info['key']}"
+        seen.add(info["key"])
+    assert len(seen) == expected, f"reached {len(seen)} of {expected} controls"
+    page.keyboard.press("Shift+Tab")  # focus can leave backwards too: no trap
+    assert page.evaluate("document.activeElement !== null")

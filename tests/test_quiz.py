@@ -1,10 +1,7 @@
 """Quizzes: GIFT files, grading, the answer flow, forged input, statistics, concurrency."""
 
-import http.cookiejar
 import re
 import threading
-import urllib.parse
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +12,8 @@ from lessons import gift
 from lessons.content_files import CONTENT_DIR
 from lessons.models import Attempt, Question, Quiz, Response
 from lessons.quiz_stats import quiz_statistics
+
+from .learners import Learner
 
 pytestmark = pytest.mark.django_db
 
@@ -294,24 +293,6 @@ def test_statistics_page_is_for_staff_only(client, small_course, admin_client):
 
 
 # --- Concurrency -------------------------------------------------------------------------------
-
-
-class Learner:
-    def __init__(self, base):
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def get(self, path):
-        with self.opener.open(self.base + path, timeout=30) as r:
-            return r.status, r.read().decode()
-
-    def post(self, path, data):
-        token = next(c.value for c in self.jar if c.name == "csrftoken")
-        body = urllib.parse.urlencode(data, doseq=True).encode()
-        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token})
-        with self.opener.open(request, timeout=30) as r:
-            return r.status, r.read().decode()
 
 
 @pytest.mark.django_db(transaction=True)

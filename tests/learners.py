@@ -1,0 +1,80 @@
+"""Simulated learners for load, soak and fault tests: real HTTP against a live server."""
+
+import http.client
+import http.cookiejar
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+FIELD = {name: re.compile(rf'name="{name}" value="(\d+)"') for name in ("attempt", "question", "choice")}
+
+
+class Learner:
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path):
+        with self.opener.open(self.base + path, timeout=30) as r:
+            return r.status, r.read().decode()
+
+    def post(self, path, data):
+        token = next(c.value for c in self.jar if c.name == "csrftoken")
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token})
+        with self.opener.open(request, timeout=30) as r:
+            return r.status, r.read().decode()
+
+    def answer_next(self, quiz):
+        """Answer the next question; start a (re)take when there is none. Returns (attempt, question) or None."""
+        _, page = self.get(quiz)
+        if 'name="question"' not in page:
+            self.post(quiz + "start/", {})
+            return None
+        data = {name: pattern.search(page).group(1) for name, pattern in FIELD.items()}
+        status, _ = self.post(quiz + "answer/", data)
+        return (int(data["attempt"]), int(data["question"])) if status == 200 else None
+
+
+class Run:
+    """Learners answering in threads for a fixed time; records what the server acknowledged."""
+
+    def __init__(self, base, quiz, learners=8, seconds=5.0):
+        self.base, self.quiz, self.learners, self.seconds = base, quiz, learners, seconds
+        self.acknowledged, self.server_errors, self.connection_errors = [], [], []
+        self.lock = threading.Lock()
+
+    def _learner(self, deadline):
+        learner = None
+        while time.monotonic() < deadline:
+            try:
+                if learner is None:
+                    learner = Learner(self.base)
+                    learner.get(self.quiz)
+                done = learner.answer_next(self.quiz)
+                if done:
+                    with self.lock:
+                        self.acknowledged.append(done)
+            except urllib.error.HTTPError as exc:
+                with self.lock:
+                    (self.server_errors if exc.code >= 500 else self.connection_errors).append(f"{exc.code} {exc.url}")
+            except (urllib.error.URLError, ConnectionError, http.client.HTTPException, TimeoutError) as exc:
+                with self.lock:
+                    self.connection_errors.append(repr(exc))
+                time.sleep(0.05)
+
+    def start(self):
+        deadline = time.monotonic() + self.seconds
+        self.threads = [threading.Thread(target=self._learner, args=(deadline,)) for _ in range(self.learners)]
+        for t in self.threads:
+            t.start()
+        return self
+
+    def join(self):
+        for t in self.threads:
+            t.join(timeout=self.seconds + 60)
+        return self
