@@ -184,3 +184,41 @@ def test_cached_tier_page_sees_edits_at_once_and_gets_a_fresh_nonce_each_time(cl
     lesson.status = Status.DRAFT
     lesson.save()
     assert client.get("/lessons/alpha/fundamentals/").status_code == 404
+
+
+def test_term_rename_delete_and_edit_rerender_exactly_the_affected_tiers(small_course):
+    from lessons.models import Term
+
+    texts = {t.pk: t.updated_at for t in TierText.objects.all()}
+    pth = Term.objects.get(slug="pth")
+    pth.short = "Raises blood calcium by acting on bone and kidney."
+    pth.save()
+    changed = {t.pk for t in TierText.objects.all() if t.updated_at != texts[t.pk]}
+    mentioning = {t.pk for t in TierText.objects.all() if "PTH" in t.body}
+    assert changed == mentioning and changed
+    assert all("acting on bone and kidney" in t.html for t in TierText.objects.filter(pk__in=changed))
+
+    osteoblast = Term.objects.get(slug="osteoblast")
+    osteoblast.slug = "osteoblast-cell"
+    osteoblast.save()
+    for text in TierText.objects.all():
+        assert "/glossary/osteoblast/" not in text.html and "/glossary/osteoblast-cell/" in text.html
+
+    Term.objects.get(slug="bone-mineral-density").delete()
+    for text in TierText.objects.all():
+        assert "/glossary/bone-mineral-density/" not in text.html and "tip-bone-mineral-density" not in text.html
+
+
+def test_error_pages_are_in_the_site_style(client):
+    from django.template.loader import render_to_string
+
+    assert "Something went wrong" in render_to_string("500.html") and "site-header" in render_to_string("500.html")
+    page = client.get("/missing/").content.decode()
+    assert "Page not found" in page and "Educational use only" in page
+
+
+def test_htmx_may_not_evaluate_inline_scripts(client, small_course):
+    page = client.get("/lessons/alpha/fundamentals/").content.decode()
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'', page).group(1)
+    assert '"allowEval": false' in config and '"allowScriptTags": false' in config
+    assert "<script>" not in page and " onclick=" not in page and "style=" not in page
