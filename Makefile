@@ -35,6 +35,8 @@ serve: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench
+	@echo "Soak: 8 learners answering for $${SOAK_SECONDS:-30} s under gunicorn (fails on any 5xx or lost answer)"
+	SOAK_SECONDS=$${SOAK_SECONDS:-30} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_load.py -k soak
 
 clean:
 	rm -rf $(VENV) staticfiles var .pytest_cache
