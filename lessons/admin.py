@@ -36,23 +36,26 @@ class PreviewTextarea(forms.Textarea):
         return context
 
 
+class LinesField(forms.CharField):
+    """A JSON list of strings edited as one item per line."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 4}), **kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
 class TierTextForm(forms.ModelForm):
-    objectives = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="One learning objective per line."
-    )
+    objectives = LinesField(help_text="One learning objective per line.")
 
     class Meta:
         model = TierText
         fields = ["lesson", "tier", "title", "summary", "objectives", "body"]
         widgets = {"body": PreviewTextarea()}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["objectives"] = "\n".join(self.instance.objectives)
-
-    def clean_objectives(self):
-        return [line.strip() for line in self.cleaned_data["objectives"].splitlines() if line.strip()]
 
     def clean_body(self):
         body = self.cleaned_data["body"]
@@ -112,20 +115,12 @@ class TierTextAdmin(SimpleHistoryAdmin):
 
 
 class TermForm(forms.ModelForm):
-    aliases = forms.CharField(required=False, help_text="One per line: plurals, abbreviations, synonyms.", widget=forms.Textarea(attrs={"rows": 3}))
+    aliases = LinesField(help_text="One per line: plurals, abbreviations, synonyms.")
 
     class Meta:
         model = Term
         fields = "__all__"
         widgets = {"body": PreviewTextarea(kind="plain")}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["aliases"] = "\n".join(self.instance.aliases)
-
-    def clean_aliases(self):
-        return [a.strip() for a in self.cleaned_data["aliases"].splitlines() if a.strip()]
 
     def clean(self):
         data = super().clean()

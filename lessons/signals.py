@@ -68,17 +68,10 @@ def term_changed(sender, instance, raw=False, **kwargs):
 
 @receiver(post_save, sender=Reference)
 @receiver(post_delete, sender=Reference)
-def reference_changed(sender, instance, raw=False, **kwargs):
-    if raw or _suspended.get():
-        return
-    needle = f"@{instance.key}"
-    rerender(t for t in TierText.objects.select_related("lesson") if needle in t.body)
-
-
 @receiver(post_save, sender=Diagram)
 @receiver(post_delete, sender=Diagram)
-def diagram_changed(sender, instance, raw=False, **kwargs):
+def source_changed(sender, instance, raw=False, **kwargs):
     if raw or _suspended.get():
         return
-    needle = f"[[diagram:{instance.slug}]]"
+    needle = f"@{instance.key}" if sender is Reference else f"[[diagram:{instance.slug}]]"
     rerender(t for t in TierText.objects.select_related("lesson") if needle in t.body)

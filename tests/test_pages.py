@@ -222,3 +222,13 @@ def test_htmx_may_not_evaluate_inline_scripts(client, small_course):
     config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'', page).group(1)
     assert '"allowEval": false' in config and '"allowScriptTags": false' in config
     assert "<script>" not in page and " onclick=" not in page and "style=" not in page
+
+
+def test_editing_a_reference_rerenders_the_tiers_that_cite_it(small_course):
+    from lessons.models import Reference
+
+    ref = Reference.objects.get(key="lee2019")
+    ref.title = "A corrected title"
+    ref.save()
+    citing = TierText.objects.filter(lesson__slug__in=["alpha", "beta"])
+    assert citing.count() == 6 and all("A corrected title" in t.html for t in citing)
