@@ -1,5 +1,6 @@
 """Reading pages: course map, lesson tiers, glossary, and the operator endpoints."""
 
+import re
 import secrets
 import uuid
 from collections import defaultdict
@@ -9,10 +10,12 @@ from django.db.models import Max
 from django.middleware.csp import get_nonce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText
+from .rendering import render_markdown, render_tier
 
 
 def learner_key(request: HttpRequest) -> str:
@@ -201,8 +204,6 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 def preview(request: HttpRequest) -> HttpResponse:
     """Admin live preview (staff only, wrapped by admin_view in urls.py)."""
-    from .rendering import render_markdown, render_tier
-
     if request.method != "POST":
         return HttpResponse(status=405)
     body = next((v for k, v in request.POST.items() if k.endswith("body")), "")
@@ -211,5 +212,25 @@ def preview(request: HttpRequest) -> HttpResponse:
         context = {"html": render_markdown(body), "problems": [], "terms": []}
     else:
         result = render_tier(body, tier)
-        context = {"html": result.html, "problems": [m for m, _ in result.problems], "terms": list(result.terms)}
+        problems = [m for m, _ in result.problems] + _broken_site_links(result.html)
+        context = {"html": result.html, "problems": problems, "terms": list(result.terms)}
     return render(request, "admin/lessons/preview.html", context)
+
+
+def _broken_site_links(html: str) -> list:
+    """Links to lessons or glossary entries of this site that do not exist (yet)."""
+    problems = []
+    for href in sorted(set(re.findall(r'href="(/[^"#?]*)', html))):
+        try:
+            match = resolve(href)
+        except Resolver404:
+            problems.append(f"link to a page that does not exist: {href}")
+            continue
+        slug = match.kwargs.get("slug")
+        if match.url_name == "term" and not Term.objects.filter(slug=slug).exists():
+            problems.append(f"link to an unknown glossary term: {href}")
+        elif match.url_name in {"lesson", "tier", "quiz"} and not (
+            Lesson.objects.filter(slug=slug).exists() and match.kwargs.get("tier", TIERS[0]) in TIERS
+        ):
+            problems.append(f"link to an unknown lesson or tier: {href}")
+    return problems

@@ -44,6 +44,12 @@ def test_preview_renders_through_the_real_pipeline_and_lists_problems(ina, small
     assert "Glossary terms that will be linked: osteoclast" in page
     assert "bone-removing cell" in page  # the fundamentals tooltip text
     assert "<script" not in ina.post("/admin/preview/", {"body": "<script>alert(1)</script>"}).content.decode().split("preview-body")[1]
+    links = ina.post("/admin/preview/", {"body": "[a](/lessons/nope/academic/) [b](/glossary/ghost/) [c](/nowhere/) [d](/lessons/alpha/academic/)"})
+    page = links.content.decode()
+    assert "unknown lesson or tier: /lessons/nope/academic/" in page
+    assert "unknown glossary term: /glossary/ghost/" in page
+    assert "does not exist: /nowhere/" in page
+    assert "/lessons/alpha/academic/</li>" not in page
 
 
 def tier_form(text, **changes):
