@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 
 from django.db import DatabaseError, connection
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.middleware.csp import get_nonce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,7 +37,7 @@ def wants_partial(request: HttpRequest) -> bool:
 
 @require_GET
 def course_map(request: HttpRequest) -> HttpResponse:
-    lessons = Lesson.objects.prefetch_related("tiers")
+    lessons = Lesson.objects.prefetch_related(Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id")))
     if not request.user.is_staff:
         lessons = lessons.published()
     read = set(request.session.get("read", []))
@@ -162,7 +162,7 @@ def _term_matches(term: Term, query: str) -> bool:
 @vary_on_headers("HX-Request")
 def glossary(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    terms = [t for t in Term.objects.all() if not query or _term_matches(t, query)]
+    terms = [t for t in Term.objects.only("slug", "term", "aliases", "short") if not query or _term_matches(t, query)]
     groups = defaultdict(list)
     for term in sorted(terms, key=lambda t: t.term.lower()):
         first = term.term[0].upper()
@@ -175,7 +175,11 @@ def glossary(request: HttpRequest) -> HttpResponse:
 @require_GET
 def term_page(request: HttpRequest, slug: str) -> HttpResponse:
     term = get_object_or_404(Term, slug=slug)
-    texts = TierText.objects.select_related("lesson").filter(lesson__status=Status.PUBLISHED)
+    texts = (
+        TierText.objects.select_related("lesson")
+        .filter(lesson__status=Status.PUBLISHED)
+        .only("tier", "terms", "lesson__slug", "lesson__title", "lesson__order")
+    )
     uses = [(t, t.terms[slug]) for t in texts if slug in t.terms]
     return render(
         request,

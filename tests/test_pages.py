@@ -232,3 +232,13 @@ def test_editing_a_reference_rerenders_the_tiers_that_cite_it(small_course):
     ref.save()
     citing = TierText.objects.filter(lesson__slug__in=["alpha", "beta"])
     assert citing.count() == 6 and all("A corrected title" in t.html for t in citing)
+
+
+def test_list_pages_cost_a_fixed_number_of_queries(client, small_course, django_assert_max_num_queries):
+    client.get("/lessons/alpha/fundamentals/quiz/")  # a learner with a session
+    with django_assert_max_num_queries(3):  # lessons, their tiers, this learner's best scores
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(1):
+        assert client.get("/glossary/").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert client.get("/glossary/osteoclast/").status_code == 200
