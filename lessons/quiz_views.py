@@ -64,7 +64,7 @@ def _next_step(quiz: Quiz, attempt: Attempt) -> dict:
     return {"url": reverse("course_map"), "label": "Back to the course map"}
 
 
-def _feedback(question: Question, response: Response, attempt: Attempt) -> dict:
+def _feedback(quiz: Quiz, question: Question, response: Response, attempt: Attempt) -> dict:
     chosen = set(response.selected)
     choices = _choices_in_order(question, attempt)
     return {
@@ -72,7 +72,7 @@ def _feedback(question: Question, response: Response, attempt: Attempt) -> dict:
         "response": response,
         "verdict": "right" if response.score >= 1 else ("partly right" if response.score > 0 else "wrong"),
         "choices": [{"choice": c, "chosen": c.pk in chosen} for c in choices],
-        "review_url": f"{question.quiz.tier.get_absolute_url()}#{question.section}" if question.section else "",
+        "review_url": f"{quiz.tier.get_absolute_url()}#{question.section}" if question.section else "",
     }
 
 
@@ -92,7 +92,7 @@ def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     if attempt and shown.isdigit() and int(shown) in answered:
         response = answered[int(shown)]
         question = next((q for q in questions if q.pk == response.question_id), None) or response.question
-        context.update(state="feedback", **_feedback(question, response, attempt))
+        context.update(state="feedback", **_feedback(quiz, question, response, attempt))
         context["finished"] = attempt.finished_at is not None
     elif attempt is None:
         context["state"] = "intro"
@@ -210,6 +210,6 @@ def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
         "finished": attempt.finished_at is not None,
         "total": quiz.questions.active().count(),
         "answered_count": answered,
-        **_feedback(question, response, attempt),
+        **_feedback(quiz, question, response, attempt),
     }
     return render(request, "lessons/quiz.html#card", context)

@@ -326,3 +326,12 @@ def test_concurrent_answers_on_many_attempts_lose_nothing(live_server, course_di
     assert len(results) == 36 and set(results) == {200}
     assert Response.objects.count() == 36
     assert Attempt.objects.filter(finished_at__isnull=False).count() == 12
+
+
+def test_quiz_question_and_feedback_pages_cost_a_fixed_number_of_queries(client, small_course, django_assert_max_num_queries):
+    attempt = start(client)
+    with django_assert_max_num_queries(6):
+        question, _ = current_question(client)
+    client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
+    with django_assert_max_num_queries(6):
+        assert client.get(f"{URL}?answered={question.pk}").status_code == 200
