@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -142,28 +142,24 @@ class TermAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["see_also"]
 
 
+class ReferenceForm(forms.ModelForm):
+    class Meta:
+        model = Reference
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("doi") or data.get("pmid") or data.get("url")):
+            raise ValidationError("A reference needs a DOI, PMID or URL so readers can find it.")
+        return data
+
+
 @admin.register(Reference)
 class ReferenceAdmin(SimpleHistoryAdmin):
+    form = ReferenceForm
     list_display = ["key", "authors", "year", "journal", "doi", "pmid"]
     list_filter = ["year"]
     search_fields = ["key", "authors", "title", "doi", "pmid"]
-
-    def save_model(self, request, obj, form, change):
-        if not (obj.doi or obj.pmid or obj.url):
-            raise ValidationError("A reference needs a DOI, PMID or URL.")
-        super().save_model(request, obj, form, change)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        def clean(self):
-            data = forms.ModelForm.clean(self)
-            if not (data.get("doi") or data.get("pmid") or data.get("url")):
-                raise ValidationError("A reference needs a DOI, PMID or URL so readers can find it.")
-            return data
-
-        form.clean = clean
-        return form
 
 
 class DiagramForm(forms.ModelForm):
@@ -295,7 +291,7 @@ class QuizAdmin(admin.ModelAdmin):
     def statistics_view(self, request, pk):
         quiz = get_object_or_404(Quiz.objects.select_related("tier__lesson"), pk=pk)
         if not self.has_view_permission(request, quiz):
-            raise PermissionError
+            raise PermissionDenied
         context = {**self.admin_site.each_context(request), "quiz": quiz, "stats": quiz_statistics(quiz), "opts": self.model._meta, "title": f"Statistics: {quiz}"}
         return TemplateResponse(request, "admin/lessons/quiz/statistics.html", context)
 

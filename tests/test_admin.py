@@ -177,3 +177,11 @@ def test_admin_login_is_throttled_after_repeated_failures(client, settings, smal
     response = client.post("/admin/login/", {"username": "target", "password": "right-password-123"})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_reference_needs_a_doi_pmid_or_url(ina, small_course):
+    response = ina.post("/admin/lessons/reference/add/", {"key": "x2020", "authors": "X", "title": "T", "year": 2020})
+    assert "needs a DOI, PMID or URL" in response.content.decode()
+    from lessons.models import Reference
+
+    assert not Reference.objects.filter(key="x2020").exists()
