@@ -52,7 +52,7 @@ def start_attempt(quiz: Quiz, learner: str, user=None) -> Attempt:
     return Attempt.objects.create(quiz=quiz, session_key=learner, user=user, choice_order=order)
 
 
-def _next_step(quiz: Quiz, attempt: Attempt) -> dict:
+def _next_step(quiz: Quiz) -> dict:
     """What comes after the current state: the next tier or lesson once passed."""
     lesson, tier = quiz.tier.lesson, quiz.tier.tier
     i = TIERS.index(tier)
@@ -98,7 +98,7 @@ def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
         context["state"] = "intro"
     elif attempt.finished_at:
         wrong = [r for r in attempt.responses.select_related("question") if r.score < 1]
-        context.update(state="results", review=wrong, next_step=_next_step(quiz, attempt))
+        context.update(state="results", review=wrong, next_step=_next_step(quiz))
     else:
         pending = [q for q in questions if q.pk not in answered]
         if not pending:
