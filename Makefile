@@ -10,8 +10,13 @@ PORT ?= 8000
 check-python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else "Hormones & Bone needs Python 3.12 or newer, but $(PYTHON) is %d.%d.%d. Install 3.12+ or run: make PYTHON=/path/to/python3.12 ..." % v[:3])'
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt | check-python
+$(BIN)/.installed: requirements.txt | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# Test tools (Playwright, axe, textstat) only for the targets that need them.
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
@@ -23,7 +28,7 @@ run: $(BIN)/.installed
 migrations-check: $(BIN)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: $(BIN)/.installed migrations-check
+test: $(BIN)/.installed-dev migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Production-style server: gunicorn with DEBUG off (needs DJANGO_SECRET_KEY).
@@ -33,7 +38,7 @@ serve: $(BIN)/.installed
 	DJANGO_DEBUG=0 $(BIN)/python manage.py import_content
 	DJANGO_DEBUG=0 $(BIN)/gunicorn hormonebone.wsgi -b 127.0.0.1:$(PORT) -w $${WEB_CONCURRENCY:-3} --access-logfile -
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-dev
 	$(BIN)/python -m tests.bench
 	@echo "Soak: 8 learners answering for $${SOAK_SECONDS:-30} s under gunicorn (fails on any 5xx or lost answer)"
 	SOAK_SECONDS=$${SOAK_SECONDS:-30} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_load.py -k soak
