@@ -149,6 +149,17 @@ def small_course(db, course_dir):
     return course_dir
 
 
+@pytest.fixture
+def only_small_course(db, course_dir):
+    """The small course alone, even when an earlier test loaded the bundled one."""
+    from lessons.models import Lesson, Reference, Term
+
+    for model in (Lesson, Term, Reference):
+        model.objects.all().delete()
+    load_course(read_course(course_dir))
+    return course_dir
+
+
 @pytest.fixture(scope="session")
 def bundled_course(django_db_setup, django_db_blocker):
     """The shipped course, loaded once into the test database."""

@@ -186,7 +186,7 @@ def test_cached_tier_page_sees_edits_at_once_and_gets_a_fresh_nonce_each_time(cl
     assert client.get("/lessons/alpha/fundamentals/").status_code == 404
 
 
-def test_term_rename_delete_and_edit_rerender_exactly_the_affected_tiers(small_course):
+def test_term_rename_delete_and_edit_rerender_exactly_the_affected_tiers(only_small_course):
     from lessons.models import Term
 
     texts = {t.pk: t.updated_at for t in TierText.objects.all()}
