@@ -74,20 +74,22 @@ class TierTextInline(admin.StackedInline):
     show_change_link = True
 
 
+def _set_status(request, queryset, status, done):
+    # save() per lesson, not update(): it records history and bumps updated_at for the page cache.
+    for lesson in queryset:
+        lesson.status = status
+        lesson.save()
+    messages.success(request, f"{done} {len(queryset)} lesson(s).")
+
+
 @admin.action(description="Publish selected lessons")
 def publish(modeladmin, request, queryset):
-    for lesson in queryset:
-        lesson.status = Status.PUBLISHED
-        lesson.save()
-    messages.success(request, f"Published {queryset.count()} lesson(s).")
+    _set_status(request, queryset, Status.PUBLISHED, "Published")
 
 
 @admin.action(description="Unpublish selected lessons (back to draft)")
 def unpublish(modeladmin, request, queryset):
-    for lesson in queryset:
-        lesson.status = Status.DRAFT
-        lesson.save()
-    messages.success(request, f"Moved {queryset.count()} lesson(s) back to draft.")
+    _set_status(request, queryset, Status.DRAFT, "Moved back to draft:")
 
 
 @admin.register(Lesson)
