@@ -243,21 +243,42 @@ class Summary:
             yield f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged{extra}"
 
 
-def _upsert(model, lookup, values, summary, kind):
+def _upsert(model, lookup, values, summary=None, kind=""):
+    """Create or update one row; returns it and "created", "updated" or "unchanged"."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
+        outcome = "created"
+    elif all(getattr(obj, k) == v for k, v in values.items()):
+        outcome = "unchanged"
+    else:
+        for k, v in values.items():
+            setattr(obj, k, v)
+        outcome = "updated"
+    if outcome != "unchanged":
         obj.save()
-        summary.add(kind, "created")
-        return obj, True
-    if all(getattr(obj, k) == v for k, v in values.items()):
-        summary.add(kind, "unchanged")
-        return obj, False
-    for k, v in values.items():
-        setattr(obj, k, v)
-    obj.save()
-    summary.add(kind, "updated")
-    return obj, True
+    if summary is not None:
+        summary.add(kind, outcome)
+    return obj, outcome
+
+
+def _sync_choices(question, choices):
+    """Match choices by position; returns whether anything changed."""
+    existing = list(question.choices.all())
+    changed = len(existing) > len(choices)
+    for i, c in enumerate(choices):
+        values = {"text": c.text, "weight": c.weight, "feedback": c.feedback, "position": i}
+        if i >= len(existing):
+            Choice.objects.create(question=question, **values)
+            changed = True
+        elif any(getattr(existing[i], k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(existing[i], k, v)
+            existing[i].save()
+            changed = True
+    for extra in existing[len(choices) :]:
+        extra.delete()
+    return changed
 
 
 @transaction.atomic
@@ -352,35 +373,15 @@ def _load_quiz(text, data, defaults, summary, errors, src=None):
     quiz, _ = _upsert(Quiz, {"tier": text}, {"pass_mark": pass_mark, "shuffle": shuffle}, summary, "quizzes")
     keep = []
     for position, q in enumerate(data.questions):
-        question, changed = _upsert(
+        question, outcome = _upsert(
             Question,
             {"quiz": quiz, "name": q.name},
             {"kind": q.kind, "text": q.text, "explanation": q.explanation, "section": q.section, "position": position, "archived": False},
-            summary,
-            "questions",
         )
+        if _sync_choices(question, q.choices) and outcome == "unchanged":
+            outcome = "updated"
+        summary.add("questions", outcome)
         keep.append(question.pk)
-        existing = list(question.choices.all())
-        for i, c in enumerate(q.choices):
-            values = {"text": c.text, "weight": c.weight, "feedback": c.feedback, "position": i}
-            if i < len(existing):
-                choice = existing[i]
-                if any(getattr(choice, k) != v for k, v in values.items()):
-                    for k, v in values.items():
-                        setattr(choice, k, v)
-                    choice.save()
-                    if not changed:
-                        summary.counts["questions"]["unchanged"] -= 1
-                        summary.add("questions", "updated")
-                        changed = True
-            else:
-                Choice.objects.create(question=question, **values)
-                if not changed:
-                    summary.counts["questions"]["unchanged"] -= 1
-                    summary.add("questions", "updated")
-                    changed = True
-        for extra in existing[len(q.choices) :]:
-            extra.delete()
     for question in quiz.questions.filter(archived=False).exclude(pk__in=keep):
         # Past answers point at this question, so it is hidden rather than deleted.
         question.archived = True

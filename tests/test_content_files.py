@@ -159,3 +159,12 @@ def test_bundled_course_exports_byte_for_byte(bundled_course, tmp_path):
     out = tmp_path / "export"
     export_course(out)
     assert_same_tree(Path(bundled_course), out, only=True)
+
+
+def test_changing_only_a_choice_counts_its_question_as_updated(course_dir):
+    load_course(read_course(course_dir))
+    path = course_dir / "alpha" / "fundamentals.gift"
+    path.write_text(path.read_text().replace("#No, it senses load.", "#No: it senses load and signals."))
+    summary = load_course(read_course(course_dir))
+    assert summary.counts["questions"] == {"created": 0, "updated": 1, "unchanged": 17, "archived": 0}
+    assert Question.objects.get(name="alpha-f-q1").choices.filter(feedback__contains="and signals").exists()
