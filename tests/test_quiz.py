@@ -49,7 +49,7 @@ def test_gift_parses_every_supported_type_with_feedback_weights_and_escapes():
         ("::a::Q{}\n", 1, "essay questions"),
         ("::a::Grant is {~buried =entombed} in the tomb.\n", 1, "missing-word questions"),
         ("::a::Q{=x ~y}\n\n::a::Q2{=x ~y}\n", 3, "duplicate question name 'a'"),
-        ("Q without a name{=x ~y}\n", 1, "needs a ::name::"),
+        ("\n// only text\nA question with no answers\n", 3, "description items"),
         ("::a::Q{~%50%x ~%20%y ~z}\n", 1, "add up to 70%"),
         ("::a::Q{=x =y ~z}\n", 1, "exactly one '=' answer"),
         ("::a::Q{=x ~y\n", 1, "no closing '}'"),
