@@ -604,7 +604,7 @@ def _write_question(q, moodle):
             if "->" in p.left:
                 raise GiftError(q.line, f"{label}: the left side '{p.left}' contains '->', which GIFT cannot write")
             left = _field(p.left, p.left_format, fmt)
-            lines.append(f"={left}{' ' if left else ''}-> {escape(p.right)}")
+            lines.append(f"={left} -> {escape(p.right)}")
     elif q.kind == "numerical":
         lines.append(head + "{#")
         for i, a in enumerate(q.numbers):
