@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import path, register_converter
 
 from lessons import quiz_views, views
+from lessons.converters import TierConverter
 from lessons.sitemaps import TermSitemap, TierSitemap
+
+register_converter(TierConverter, "tier")
 
 admin.site.site_header = "Hormones & Bone — instructors"
 admin.site.site_title = "Hormones & Bone admin"
@@ -11,15 +14,14 @@ admin.site.site_title = "Hormones & Bone admin"
 urlpatterns = [
     path("", views.course_map, name="course_map"),
     path("lessons/<slug:slug>/", views.lesson_redirect, name="lesson"),
-    path("lessons/<slug:slug>/<str:tier>/", views.tier_page, name="tier"),
-    path("lessons/<slug:slug>/<str:tier>/quiz/", quiz_views.quiz_page, name="quiz"),
-    path("lessons/<slug:slug>/<str:tier>/quiz/start/", quiz_views.quiz_start, name="quiz_start"),
-    path("lessons/<slug:slug>/<str:tier>/quiz/answer/", quiz_views.quiz_answer, name="quiz_answer"),
+    path("lessons/<slug:slug>/<tier:tier>/", views.tier_page, name="tier"),
+    path("lessons/<slug:slug>/<tier:tier>/quiz/", quiz_views.quiz_page, name="quiz"),
+    path("lessons/<slug:slug>/<tier:tier>/quiz/start/", quiz_views.quiz_start, name="quiz_start"),
+    path("lessons/<slug:slug>/<tier:tier>/quiz/answer/", quiz_views.quiz_answer, name="quiz_answer"),
     path("glossary/", views.glossary, name="glossary"),
     path("glossary/<slug:slug>/", views.term_page, name="term"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": {"lessons": TierSitemap, "glossary": TermSitemap}}, name="sitemap"),
-    path("admin/preview/", admin.site.admin_view(views.preview), name="admin_preview"),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class LessonsConfig(AppConfig):
     name = "lessons"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from . import signals  # noqa: F401

@@ -1,13 +1,25 @@
 """Lessons, their three tier texts, the glossary, references, diagrams and quizzes.
 
-Markdown is rendered when content is saved or imported (see rendering.py) and stored;
-pages only read the stored HTML.
+Markdown is rendered when content is saved or imported (rendering.py, which never
+touches the database) and stored; pages only read the stored HTML. The rules that keep
+content valid live here, in `clean()` and the `check_*` helpers, and are used by the
+admin, the importer and GIFT alike.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
+
+from .rendering import Glossary, RenderSources, check_svg, render_markdown, render_tier
+
+
+def normalise_text(value: str) -> str:
+    """Line endings as LF and no trailing whitespace: browsers send CRLF from textareas."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").rstrip() if value else value
 
 
 class Tier(models.TextChoices):
@@ -27,6 +39,16 @@ class Status(models.TextChoices):
 class LessonQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def visible_to(self, user):
+        """Published lessons, and drafts too for staff who may edit lessons."""
+        if can_see_drafts(user):
+            return self
+        return self.published()
+
+
+def can_see_drafts(user) -> bool:
+    return user.is_active and user.is_staff and user.has_perm("lessons.change_lesson")
 
 
 class Lesson(models.Model):
@@ -49,9 +71,14 @@ class Lesson(models.Model):
     def get_absolute_url(self):
         return reverse("lesson", args=[self.slug])
 
-    @property
-    def is_published(self):
-        return self.status == Status.PUBLISHED
+    def neighbours(self):
+        """(previous, next) published lessons in course order, or None at either end. One query."""
+        order = list(Lesson.objects.published().only("slug", "title", "order"))
+        slugs = [lesson.slug for lesson in order]
+        if self.slug not in slugs:
+            return None, None
+        i = slugs.index(self.slug)
+        return (order[i - 1] if i > 0 else None), (order[i + 1] if i + 1 < len(order) else None)
 
 
 class TierText(models.Model):
@@ -61,6 +88,7 @@ class TierText(models.Model):
     summary = models.CharField(max_length=300, blank=True)
     objectives = models.JSONField(default=list, blank=True, help_text="Learning objectives, one per line.")
     body = models.TextField(help_text="Markdown. Cite with [@key]; keep a word plain with {!word!}.")
+    reviewed = models.DateField(null=True, blank=True, help_text="When a person last checked this text's claims.")
     # Derived on save by rendering.render_tier(); never edited by hand.
     html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, blank=True, editable=False)
@@ -81,10 +109,9 @@ class TierText(models.Model):
     def get_absolute_url(self):
         return reverse("tier", args=[self.lesson.slug, self.tier])
 
-    def render(self, glossary=None, references=None, diagrams=None):
-        from .rendering import render_tier
-
-        result = render_tier(self.body, self.tier, glossary=glossary, references=references, diagrams=diagrams)
+    def render(self, sources: RenderSources | None = None):
+        """Render the body with the given sources (loaded from the database if None: 3 queries)."""
+        result = render_tier(self.body, self.tier, sources or load_render_sources())
         self.html = result.html
         self.toc = result.toc
         self.terms = result.terms
@@ -94,6 +121,7 @@ class TierText(models.Model):
         return result
 
     def save(self, *args, render=True, **kwargs):
+        self.body = normalise_text(self.body)
         if render:
             self.render()
         super().save(*args, **kwargs)
@@ -101,6 +129,22 @@ class TierText(models.Model):
     @property
     def anchors(self):
         return {item["id"] for item in self.toc}
+
+
+def rerender(texts, sources: RenderSources | None = None) -> list:
+    """Re-render and save tier texts after a glossary term, reference or diagram changed."""
+    texts = list(texts)
+    if texts:
+        sources = sources or load_render_sources()
+        for text in texts:
+            text.render(sources)
+            text.save(render=False)
+    return texts
+
+
+def _texts_mentioning(needles) -> list:
+    folded = [n.lower() for n in needles if n]
+    return [t for t in TierText.objects.select_related("lesson") if any(n in t.body.lower() for n in folded)]
 
 
 class Reference(models.Model):
@@ -122,13 +166,32 @@ class Reference(models.Model):
     def __str__(self):
         return f"{self.key}: {self.authors} ({self.year})"
 
-    @property
-    def link(self):
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        if self.pmid:
-            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-        return self.url
+    def clean(self):
+        super().clean()
+        if not (self.doi or self.pmid or self.url):
+            raise ValidationError("A reference needs a DOI, PMID or URL so readers can find it.")
+        if self.url and urlsplit(self.url).scheme not in {"http", "https"}:
+            raise ValidationError({"url": "A reference URL must start with http:// or https://."})
+
+    def save(self, *args, rerender_texts=True, **kwargs):
+        super().save(*args, **kwargs)
+        if rerender_texts:
+            rerender(_texts_mentioning([f"@{self.key}"]))
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        rerender(_texts_mentioning([f"@{self.key}"]))
+        return result
+
+
+class Evidence(models.TextChoices):
+    APPROVED = "approved", "Approved use"
+    TRIAL = "trial", "Human trials"
+    PRECLINICAL = "preclinical", "Animal/cell data only"
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.lower().replace("-", " ").split())
 
 
 class Term(models.Model):
@@ -142,6 +205,13 @@ class Term(models.Model):
     short_academic = models.CharField(max_length=250, blank=True)
     body = models.TextField(blank=True, help_text="Markdown shown on the term's page.")
     body_html = models.TextField(blank=True, editable=False)
+    evidence = models.CharField(
+        max_length=12, choices=Evidence.choices, blank=True,
+        help_text="For therapies only: the strongest evidence for any bone use.",
+    )
+    evidence_note = models.CharField(
+        max_length=300, blank=True, help_text="For therapies: where it is approved and for what, or which trials or animal data exist.",
+    )
     see_also = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="seen_from")
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["body_html"])
@@ -161,11 +231,43 @@ class Term(models.Model):
     def short_for(self, tier):
         return getattr(self, f"short_{tier}", "") or self.short
 
-    def save(self, *args, **kwargs):
-        from .rendering import render_markdown
+    def clean(self):
+        super().clean()
+        check_names(self.names(), Term.objects.exclude(pk=self.pk))
+        if self.evidence_note and not self.evidence:
+            raise ValidationError({"evidence": "Choose the level of evidence that the note describes."})
 
+    def save(self, *args, rerender_texts=True, **kwargs):
+        self.body = normalise_text(self.body)
         self.body_html = render_markdown(self.body)
+        old = Term.objects.filter(pk=self.pk).only("slug", "term", "aliases").first() if self.pk else None
         super().save(*args, **kwargs)
+        if rerender_texts:
+            self._rerender_texts(old)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._rerender_texts(None)
+        return result
+
+    def _rerender_texts(self, old):
+        """Re-render exactly the tier texts that mention or linked this term (by its old or new names)."""
+        names = self.names() + (old.names() if old else [])
+        slugs = {self.slug, old.slug if old else self.slug}
+        folded = [n.lower() for n in names if n]
+        rerender(
+            t for t in TierText.objects.select_related("lesson")
+            if slugs & set(t.terms) or any(n in t.body.lower() for n in folded)
+        )
+
+
+def check_names(names, others) -> None:
+    """Refuse a term name or alias that is already a name of another term (ignoring case and hyphens)."""
+    mine = {name_key(n): n for n in names if n}
+    for other in others:
+        clash = mine.keys() & {name_key(n) for n in other.names()}
+        if clash:
+            raise ValidationError(f"“{mine[clash.pop()]}” is already a name of the term “{other.term}”.")
 
 
 class Diagram(models.Model):
@@ -178,9 +280,27 @@ class Diagram(models.Model):
     def __str__(self):
         return self.slug
 
+    def clean(self):
+        super().clean()
+        try:
+            check_svg(self.svg)
+        except ValueError as exc:
+            raise ValidationError({"svg": f"This SVG cannot be used: {exc}."}) from None
+
+    def save(self, *args, rerender_texts=True, **kwargs):
+        self.svg = normalise_text(self.svg)
+        super().save(*args, **kwargs)
+        if rerender_texts:
+            rerender(_texts_mentioning([f"[[diagram:{self.slug}]]"]))
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        rerender(_texts_mentioning([f"[[diagram:{self.slug}]]"]))
+        return result
+
 
 class Quiz(models.Model):
-    tier = models.OneToOneField(TierText, on_delete=models.CASCADE, related_name="quiz")
+    text = models.OneToOneField(TierText, on_delete=models.CASCADE, related_name="quiz")
     pass_mark = models.PositiveSmallIntegerField(default=70, help_text="Percent needed to pass.")
     shuffle = models.BooleanField(default=True, help_text="Shuffle the choices for each attempt.")
 
@@ -188,10 +308,10 @@ class Quiz(models.Model):
         verbose_name_plural = "quizzes"
 
     def __str__(self):
-        return f"Quiz: {self.tier}"
+        return f"Quiz: {self.text}"
 
     def get_absolute_url(self):
-        return reverse("quiz", args=[self.tier.lesson.slug, self.tier.tier])
+        return reverse("quiz", args=[self.text.lesson.slug, self.text.tier])
 
 
 class QuestionKind(models.TextChoices):
@@ -235,8 +355,8 @@ class Question(models.Model):
         return min(1.0, max(0.0, total / 100))
 
     def save(self, *args, **kwargs):
-        from .rendering import render_markdown
-
+        self.text = normalise_text(self.text)
+        self.explanation = normalise_text(self.explanation)
         self.text_html = render_markdown(self.text)
         self.explanation_html = render_markdown(self.explanation)
         super().save(*args, **kwargs)
@@ -263,9 +383,23 @@ class Choice(models.Model):
         return self.weight > 0
 
 
+def check_weights(kind: str, weights: list) -> None:
+    """The credit rules for a question's choices (weights in percent), for the admin and GIFT alike."""
+    right = [w for w in weights if w > 0]
+    if kind == QuestionKind.SINGLE and (len(right) != 1 or right[0] != 100):
+        raise ValidationError("A single-choice question needs exactly one correct choice (weight 100); give the others 0.")
+    if kind == QuestionKind.TRUE_FALSE and (len(weights) != 2 or len(right) != 1):
+        raise ValidationError("A true/false question needs exactly two choices, True and False, one of them correct.")
+    if kind == QuestionKind.MULTIPLE:
+        if not right:
+            raise ValidationError("A multiple-select question needs at least one correct choice (a positive weight).")
+        if abs(sum(right) - 100) > 1:
+            raise ValidationError(f"The correct choices' weights add up to {sum(right)}%; they must add up to 100%.")
+
+
 class Attempt(models.Model):
     quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
-    session_key = models.CharField(max_length=40, db_index=True)
+    learner = models.CharField(max_length=40, db_index=True, help_text="The learner id kept in the browser's session.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -283,9 +417,9 @@ class Attempt(models.Model):
         return self.score is not None and self.score >= self.quiz.pass_mark
 
 
-class Response(models.Model):
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
+class Answer(models.Model):
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     selected = models.JSONField(default=list, help_text="Ids of the chosen choices.")
     score = models.FloatField(help_text="Fraction of the question's credit, 0 to 1.")
     answered_at = models.DateTimeField(auto_now_add=True)
@@ -296,3 +430,15 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.question} → {self.selected}"
+
+
+def load_render_sources() -> RenderSources:
+    """Everything rendering needs from the database: glossary, references, diagrams (3 queries)."""
+    return RenderSources(
+        glossary=Glossary(
+            (t.slug, t.names(), t.case_sensitive, {tier: t.short_for(tier) for tier in TIERS}, t.term, t.evidence)
+            for t in Term.objects.all()
+        ),
+        references={r.key: r for r in Reference.objects.all()},
+        diagrams=dict(Diagram.objects.values_list("slug", "svg")),
+    )

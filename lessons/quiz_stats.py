@@ -8,7 +8,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 from .item_analysis import question_figures, quiz_figures, select_attempts
-from .models import Attempt, Response
+from .models import Answer, Attempt
 
 
 def _percent(value):
@@ -17,12 +17,12 @@ def _percent(value):
 
 def quiz_statistics(quiz, which="first"):
     finished = list(Attempt.objects.filter(quiz=quiz, finished_at__isnull=False))
-    records = [SimpleNamespace(learner=a.session_key, started=(a.started_at, a.pk), score=a.score, pk=a.pk) for a in finished]
+    records = [SimpleNamespace(learner=a.learner, started=(a.started_at, a.pk), score=a.score, pk=a.pk) for a in finished]
     attempts = [r.pk for r in select_attempts(records, which)]
     questions = list(quiz.questions.prefetch_related("choices").order_by("archived", "position"))
     marks = {pk: {} for pk in attempts}
     picks = {q.pk: Counter() for q in questions}
-    for r in Response.objects.filter(attempt__in=attempts):
+    for r in Answer.objects.filter(attempt__in=attempts):
         marks[r.attempt_id][r.question_id] = r.score
         picks.setdefault(r.question_id, Counter()).update(r.selected)
     shown = [q for q in questions if not q.archived or any(q.pk in m for m in marks.values())]

@@ -5,15 +5,17 @@ import random
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from .models import TIERS, Attempt, Lesson, Question, QuestionKind, Quiz, Response, Tier
-from .views import learner_key, visible, wants_partial
+from .forms import AnsweredForm, AnswerForm
+from .models import TIERS, Answer, Attempt, Lesson, Question, QuestionKind, Quiz, Tier
+from .page_cache import render_page
+from .progress import learner_id
 
 
 class BadAnswer(Exception):
@@ -21,12 +23,14 @@ class BadAnswer(Exception):
 
 
 def _quiz(request: HttpRequest, slug: str, tier: str) -> Quiz:
-    if tier not in TIERS:
-        raise Http404("No such tier")
-    quiz = get_object_or_404(Quiz.objects.select_related("tier__lesson"), tier__lesson__slug=slug, tier__tier=tier)
-    if not visible(quiz.tier.lesson, request):
-        raise Http404("No such quiz")
-    return quiz
+    return get_object_or_404(
+        Quiz.objects.select_related("text__lesson"),
+        text__lesson__in=Lesson.objects.visible_to(request.user), text__lesson__slug=slug, text__tier=tier,
+    )
+
+
+def _context(quiz: Quiz, **extra) -> dict:
+    return {"quiz": quiz, "lesson": quiz.text.lesson, "text": quiz.text, **extra}
 
 
 def _questions(quiz: Quiz) -> list:
@@ -49,30 +53,30 @@ def start_attempt(quiz: Quiz, learner: str, user=None) -> Attempt:
         if quiz.shuffle and question.kind != QuestionKind.TRUE_FALSE:
             random.shuffle(ids)
         order[str(question.pk)] = ids
-    return Attempt.objects.create(quiz=quiz, session_key=learner, user=user, choice_order=order)
+    return Attempt.objects.create(quiz=quiz, learner=learner, user=user, choice_order=order)
 
 
 def _next_step(quiz: Quiz) -> dict:
     """What comes after the current state: the next tier or lesson once passed."""
-    lesson, tier = quiz.tier.lesson, quiz.tier.tier
+    lesson, tier = quiz.text.lesson, quiz.text.tier
     i = TIERS.index(tier)
     if i + 1 < len(TIERS):
         return {"url": reverse("tier", args=[lesson.slug, TIERS[i + 1]]), "label": f"Read the {Tier(TIERS[i + 1]).label} tier"}
-    after = Lesson.objects.published().filter(order__gt=lesson.order).first()
+    _, after = lesson.neighbours()
     if after:
         return {"url": reverse("tier", args=[after.slug, TIERS[0]]), "label": f"Next lesson: {after.title}"}
     return {"url": reverse("course_map"), "label": "Back to the course map"}
 
 
-def _feedback(quiz: Quiz, question: Question, response: Response, attempt: Attempt) -> dict:
-    chosen = set(response.selected)
+def _feedback(quiz: Quiz, question: Question, answer: Answer, attempt: Attempt) -> dict:
+    chosen = set(answer.selected)
     choices = _choices_in_order(question, attempt)
     return {
         "question": question,
-        "response": response,
-        "verdict": "right" if response.score >= 1 else ("partly right" if response.score > 0 else "wrong"),
+        "answer": answer,
+        "verdict": "right" if answer.score >= 1 else ("partly right" if answer.score > 0 else "wrong"),
         "choices": [{"choice": c, "chosen": c.pk in chosen} for c in choices],
-        "review_url": f"{quiz.tier.get_absolute_url()}#{question.section}" if question.section else "",
+        "review_url": f"{quiz.text.get_absolute_url()}#{question.section}" if question.section else "",
     }
 
 
@@ -80,24 +84,25 @@ def _feedback(quiz: Quiz, question: Question, response: Response, attempt: Attem
 @vary_on_headers("HX-Request")
 def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     quiz = _quiz(request, slug, tier)
-    learner = learner_key(request)
-    attempt = Attempt.objects.filter(quiz=quiz, session_key=learner).first()
+    learner = learner_id(request)
+    attempt = Attempt.objects.filter(quiz=quiz, learner=learner).first()
     questions = _questions(quiz)
-    context = {"quiz": quiz, "lesson": quiz.tier.lesson, "text": quiz.tier, "attempt": attempt, "total": len(questions)}
+    context = _context(quiz, attempt=attempt, total=len(questions))
     answered = {}
     if attempt:
-        answered = {r.question_id: r for r in attempt.responses.all()}
+        answered = {a.question_id: a for a in attempt.answers.all()}
     context["answered_count"] = len(answered)
-    shown = request.GET.get("answered", "")
-    if attempt and shown.isdigit() and int(shown) in answered:
-        response = answered[int(shown)]
-        question = next((q for q in questions if q.pk == response.question_id), None) or response.question
-        context.update(state="feedback", **_feedback(quiz, question, response, attempt))
+    query = AnsweredForm(request.GET)
+    shown = query.cleaned_data["answered"] if query.is_valid() else None
+    if attempt and shown in answered:
+        answer = answered[shown]
+        question = next((q for q in questions if q.pk == answer.question_id), None) or answer.question
+        context.update(state="feedback", **_feedback(quiz, question, answer, attempt))
         context["finished"] = attempt.finished_at is not None
     elif attempt is None:
         context["state"] = "intro"
     elif attempt.finished_at:
-        wrong = [r for r in attempt.responses.select_related("question") if r.score < 1]
+        wrong = [a for a in attempt.answers.select_related("question") if a.score < 1]
         context.update(state="results", review=wrong, next_step=_next_step(quiz))
     else:
         pending = [q for q in questions if q.pk not in answered]
@@ -112,25 +117,23 @@ def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
             number=len(answered) + 1,
             multiple=question.kind == QuestionKind.MULTIPLE,
         )
-    template = "lessons/quiz.html#card" if wants_partial(request) else "lessons/quiz.html"
-    return render(request, template, context)
+    return render_page(request, "lessons/quiz.html", context, partial="card")
 
 
 @require_POST
 def quiz_start(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     quiz = _quiz(request, slug, tier)
-    learner = learner_key(request)
-    current = Attempt.objects.filter(quiz=quiz, session_key=learner, finished_at__isnull=True).first()
+    learner = learner_id(request)
+    current = Attempt.objects.filter(quiz=quiz, learner=learner, finished_at__isnull=True).first()
     if current is None:
         user = request.user if request.user.is_authenticated else None
         start_attempt(quiz, learner, user)
     return redirect("quiz", slug, tier)
 
 
-def _bad(request: HttpRequest, quiz: Quiz, message: str, status: int = 400) -> HttpResponse:
-    context = {"quiz": quiz, "lesson": quiz.tier.lesson, "text": quiz.tier, "state": "error", "message": message}
-    template = "lessons/quiz.html#card" if request.htmx else "lessons/quiz.html"
-    return render(request, template, context, status=status)
+def _refuse_answer(request: HttpRequest, quiz: Quiz, message: str, status: int = 400) -> HttpResponse:
+    """The quiz card with what was wrong with the answer, as a 4xx."""
+    return render_page(request, "lessons/quiz.html", _context(quiz, state="error", message=message), partial="card", status=status)
 
 
 def _rate_limited(learner: str) -> bool:
@@ -144,39 +147,32 @@ def _rate_limited(learner: str) -> bool:
 
 
 def _parse_answer(request: HttpRequest, quiz: Quiz, learner: str):
-    def number(name):
-        value = request.POST.get(name, "")
-        if not value.isdigit():
-            raise BadAnswer(f"The form field '{name}' must be a whole number.")
-        return int(value)
-
-    attempt = Attempt.objects.filter(pk=number("attempt"), quiz=quiz, session_key=learner).first()
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        raise BadAnswer(form.first_error())
+    data = form.cleaned_data
+    attempt = Attempt.objects.filter(pk=data["attempt"], quiz=quiz, learner=learner).first()
     if attempt is None:
         raise BadAnswer("That attempt does not exist or is not yours. Reload the quiz to continue.")
     if attempt.finished_at:
         raise BadAnswer("That attempt is already finished. Start a retake to answer again.")
-    question = quiz.questions.active().filter(pk=number("question")).first()
+    question = quiz.questions.active().filter(pk=data["question"]).first()
     if question is None:
         raise BadAnswer("That question is not part of this quiz.")
-    raw = request.POST.getlist("choice")
-    if not raw:
-        raise BadAnswer("Choose an answer before submitting.")
-    if not all(v.isdigit() for v in raw):
-        raise BadAnswer("Each chosen answer must be a whole number.")
-    chosen = sorted({int(v) for v in raw})
+    chosen = data["choice"]
     valid = set(question.choices.values_list("pk", flat=True))
     if not set(chosen) <= valid:
         raise BadAnswer("An answer you sent does not belong to this question.")
     if question.kind != QuestionKind.MULTIPLE and len(chosen) != 1:
         raise BadAnswer("This question takes exactly one answer.")
-    if attempt.responses.filter(question=question).exists():
+    if attempt.answers.filter(question=question).exists():
         raise BadAnswer("You have already answered this question in this attempt.")
     return attempt, question, chosen
 
 
 def _finish(attempt: Attempt) -> None:
     total = attempt.quiz.questions.active().count() or 1
-    scores = list(attempt.responses.values_list("score", flat=True))
+    scores = list(attempt.answers.values_list("score", flat=True))
     attempt.score = round(100 * sum(scores) / max(total, len(scores)), 1)
     attempt.finished_at = timezone.now()
     attempt.save(update_fields=["score", "finished_at"])
@@ -185,31 +181,29 @@ def _finish(attempt: Attempt) -> None:
 @require_POST
 def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     quiz = _quiz(request, slug, tier)
-    learner = learner_key(request)
+    learner = learner_id(request)
     if _rate_limited(learner):
-        return _bad(request, quiz, "You are answering faster than anyone can read. Wait a minute, then try again.", 429)
+        return _refuse_answer(request, quiz, "You are answering faster than anyone can read. Wait a minute, then try again.", 429)
     try:
         with transaction.atomic():
             attempt, question, chosen = _parse_answer(request, quiz, learner)
-            response = Response.objects.create(attempt=attempt, question=question, selected=chosen, score=question.grade(chosen))
-            answered = attempt.responses.count()
+            answer = Answer.objects.create(attempt=attempt, question=question, selected=chosen, score=question.grade(chosen))
+            answered = attempt.answers.count()
             if answered >= quiz.questions.active().count():
                 _finish(attempt)
     except BadAnswer as exc:
-        return _bad(request, quiz, str(exc))
+        return _refuse_answer(request, quiz, str(exc))
     except IntegrityError:
-        return _bad(request, quiz, "You have already answered this question in this attempt.")
+        return _refuse_answer(request, quiz, "You have already answered this question in this attempt.")
     if not request.htmx:
         return redirect(f"{reverse('quiz', args=[slug, tier])}?answered={question.pk}")
-    context = {
-        "quiz": quiz,
-        "lesson": quiz.tier.lesson,
-        "text": quiz.tier,
-        "attempt": attempt,
-        "state": "feedback",
-        "finished": attempt.finished_at is not None,
-        "total": quiz.questions.active().count(),
-        "answered_count": answered,
-        **_feedback(quiz, question, response, attempt),
-    }
-    return render(request, "lessons/quiz.html#card", context)
+    context = _context(
+        quiz,
+        attempt=attempt,
+        state="feedback",
+        finished=attempt.finished_at is not None,
+        total=quiz.questions.active().count(),
+        answered_count=answered,
+        **_feedback(quiz, question, answer, attempt),
+    )
+    return render_page(request, "lessons/quiz.html", context, partial="card")

@@ -1,8 +1,10 @@
 """Markdown → sanitised HTML, with glossary links, numbered citations and diagrams.
 
-Runs when content is saved or imported, never per request. Glossary linking works on
-the Python-Markdown element tree with one Aho-Corasick pass per text node, so its cost
-does not grow with the number of terms.
+Runs when content is saved or imported, never per request, and never touches the
+database: the glossary, references and diagrams it needs are passed in as
+`RenderSources` (models.load_render_sources() loads them). Glossary linking works on the
+Python-Markdown element tree with one Aho-Corasick pass per text node, so its cost does
+not grow with the number of terms.
 """
 
 import re
@@ -22,6 +24,12 @@ EXTENSIONS = ["tables", "footnotes", "attr_list", "def_list", "admonition"]
 EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False}}
 
 CITE_PATTERN = r"\[(@[^\]\n]+)\]"
+EVIDENCE_PATTERN = r"\[\[evidence:([a-z]+)\]\]"
+EVIDENCE_LABELS = {
+    "approved": ("Approved use", "Approved by a regulator for this use"),
+    "trial": ("Human trials", "Tested in human trials, not approved for this use"),
+    "preclinical": ("Animal/cell data", "Animal or cell data only, not shown in people"),
+}
 NOLINK_PATTERN = r"\{!(.+?)!\}"
 DIAGRAM_LINE = re.compile(r"^\[\[diagram:([a-z0-9-]+)\]\][ \t]*$", re.MULTILINE)
 SKIP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "kbd", "samp", "script", "style"}
@@ -34,6 +42,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "title", "lang"},
+    "h2": {"data-section"},
     "a": {"href", "aria-describedby"},
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align", "scope"},
@@ -51,18 +60,32 @@ class RenderResult:
     problems: list = field(default_factory=list)  # (message, text to find in the source)
 
 
+@dataclass
+class RenderSources:
+    """What rendering a tier needs besides its text. references: key → object with
+    authors, title, journal, year, volume, pages, doi, pmid, url; diagrams: slug → SVG."""
+
+    glossary: "Glossary | None" = None
+    references: dict = field(default_factory=dict)
+    diagrams: dict = field(default_factory=dict)
+
+
 class Glossary:
-    """A single matcher over every term name, case-sensitive or not."""
+    """A single matcher over every term name, case-sensitive or not.
+
+    Hyphens and spaces match each other ("calcium-sensing" finds "calcium sensing")."""
 
     def __init__(self, entries):
-        # entries: iterable of (slug, names, case_sensitive, {tier: short})
+        # entries: iterable of (slug, names, case_sensitive, {tier: short}[, title, evidence])
         self.shorts = {}
         self.names = {}
+        self.evidence = {}
         self._ci = ahocorasick.Automaton()
         self._cs = ahocorasick.Automaton()
-        for slug, names, case_sensitive, shorts in entries:
+        for slug, names, case_sensitive, shorts, *extra in entries:
             self.shorts[slug] = shorts
-            self.names[slug] = names[0]
+            self.names[slug] = extra[0] if extra else names[0]
+            self.evidence[slug] = extra[1] if len(extra) > 1 else ""
             for name in names:
                 name = name.strip()
                 if not name:
@@ -77,15 +100,6 @@ class Glossary:
         for automaton in (self._ci, self._cs):
             if len(automaton):
                 automaton.make_automaton()
-
-    @classmethod
-    def from_db(cls):
-        from .models import TIERS, Term
-
-        return cls(
-            (t.slug, t.names(), t.case_sensitive, {tier: t.short_for(tier) for tier in TIERS})
-            for t in Term.objects.all()
-        )
 
     def find(self, text):
         """Leftmost-longest whole-word matches as (start, end, slug)."""
@@ -107,10 +121,10 @@ class Glossary:
 
 
 def _fold(text):
-    # Lowercase without changing length, so match offsets stay valid for the original.
+    # Lowercase, hyphens as spaces, without changing length, so match offsets stay valid.
     if text.isascii():
-        return text.lower()
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        return text.lower().replace("-", " ")
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("-", " ")
 
 
 def _is_word_edge(text, i):
@@ -143,6 +157,25 @@ class CitationProcessor(InlineProcessor):
             link.text = str(self.state.citations.index(key) + 1)
             link.tail = ", " if i < len(known) - 1 else "]"
         return sup, m.start(0), m.end(0)
+
+
+class EvidenceProcessor(InlineProcessor):
+    def __init__(self, pattern, md, state):
+        super().__init__(pattern, md)
+        self.state = state
+
+    def handleMatch(self, m, data):
+        level = m.group(1)
+        if level not in EVIDENCE_LABELS:
+            self.state.problems.append(
+                (f"unknown evidence level '{level}' (use {', '.join(EVIDENCE_LABELS)})", m.group(0))
+            )
+            return None, m.start(0), m.end(0)
+        label, meaning = EVIDENCE_LABELS[level]
+        badge = etree.Element("a", {"class": f"evidence evidence-{level}", "href": "#evidence-legend", "title": meaning})
+        badge.text = label
+        self.state.evidence.add(level)
+        return badge, m.start(0), m.end(0)
 
 
 class NoLinkProcessor(InlineProcessor):
@@ -209,12 +242,15 @@ class GlossaryLinker(Treeprocessor):
         return head, links
 
 
-class _State:
+class _RenderState:
+    """What one render collects as it goes: citations, linked terms, evidence levels, problems."""
+
     def __init__(self, glossary, references):
         self.glossary = glossary
         self.references = references or {}
         self.citations = []
         self.terms = []
+        self.evidence = set()
         self.problems = []
 
 
@@ -226,6 +262,7 @@ class CourseExtension(Extension):
     def extendMarkdown(self, md):
         md.inlinePatterns.register(CitationProcessor(CITE_PATTERN, md, self.state), "citation", 175)
         md.inlinePatterns.register(NoLinkProcessor(NOLINK_PATTERN, md), "nolink", 176)
+        md.inlinePatterns.register(EvidenceProcessor(EVIDENCE_PATTERN, md, self.state), "evidence", 177)
         # After inline parsing (20) so text nodes are final; before toc (5) is irrelevant
         # because headings are never linked.
         md.treeprocessors.register(GlossaryLinker(md, self.state), "glossary", 15)
@@ -252,19 +289,11 @@ def _flatten_toc(tokens, out=None):
     return out
 
 
-def render_tier(body, tier, glossary=None, references=None, diagrams=None):
-    """Render one tier's markdown; glossary/references/diagrams default to the database."""
-    from .models import Diagram, Reference
-
-    if glossary is None:
-        glossary = Glossary.from_db()
-    if references is None:
-        references = {r.key: r for r in Reference.objects.all()}
-    state = _State(glossary, references)
-
-    wanted = DIAGRAM_LINE.findall(body)
-    if diagrams is None:
-        diagrams = {d.slug: d.svg for d in Diagram.objects.filter(slug__in=wanted)} if wanted else {}
+def render_tier(body, tier, sources: RenderSources):
+    """Render one tier's markdown against the given glossary, references and diagrams."""
+    glossary, references, diagrams = sources.glossary, sources.references, sources.diagrams
+    state = _RenderState(glossary, references)
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
     figures = []
 
     def stash_diagram(m):
@@ -281,6 +310,7 @@ def render_tier(body, tier, glossary=None, references=None, diagrams=None):
     )
     html = sanitise(md.convert(source))
     toc = _flatten_toc(md.toc_tokens)
+    _add_section_keys(toc, html)
     # Where each linked term first appears: the nearest h2 before its first link.
     sections, current = {}, ""
     for m in re.finditer(r'<h2 id="([^"]+)"|<a [^>]*href="[^"]*/glossary/([^/"]+)/"', html):
@@ -301,6 +331,8 @@ def render_tier(body, tier, glossary=None, references=None, diagrams=None):
         html = html.replace(f"<p>xxdiagram{i}xx</p>", diagram_figure(slug, diagrams[slug]))
 
     parts = [html]
+    if state.evidence:
+        parts.append(evidence_legend(state.evidence))
     if state.citations:
         parts.append(reference_list([references[k] for k in state.citations]))
         toc.append({"id": "references", "name": "References", "level": 2})
@@ -320,10 +352,40 @@ def render_tier(body, tier, glossary=None, references=None, diagrams=None):
     )
 
 
+def _add_section_keys(toc, html):
+    """Give each h2 its section key: data-section if set, else its anchor; mark .solo sections."""
+    attrs_by_id = {}
+    for m in re.finditer(r"<h2 ([^>]*)>", html):
+        anchor = re.search(r'id="([^"]+)"', m.group(1))
+        if anchor:
+            attrs_by_id[anchor.group(1)] = m.group(1)
+    for item in toc:
+        if item["level"] != 2:
+            continue
+        attrs = attrs_by_id.get(item["id"], "")
+        key = re.search(r'data-section="([^"]+)"', attrs)
+        classes = re.search(r'class="([^"]+)"', attrs)
+        item["key"] = key.group(1) if key else item["id"]
+        item["solo"] = bool(classes and "solo" in classes.group(1).split())
+
+
+def evidence_legend(levels):
+    items = "".join(
+        f'<li><span class="evidence evidence-{level}">{label}</span> {meaning}.</li>'
+        for level, (label, meaning) in EVIDENCE_LABELS.items()
+        if level in levels
+    )
+    return (
+        '<aside class="evidence-legend" id="evidence-legend" aria-labelledby="evidence-legend-h">'
+        f'<h2 id="evidence-legend-h">How strong is the evidence?</h2><ul>{items}</ul></aside>'
+    )
+
+
 def reference_list(refs):
     items = []
     for ref in refs:
-        bits = [f"{escape(ref.authors)}. {escape(ref.title)}."]
+        authors = ref.authors if ref.authors.endswith(".") else f"{ref.authors}."
+        bits = [f"{escape(authors)} {escape(ref.title)}."]
         if ref.journal:
             bits.append(f" <i>{escape(ref.journal)}</i>")
         bits.append(f" {ref.year}")

@@ -1,54 +1,36 @@
-"""Reading pages: course map, lesson tiers, glossary, and the operator endpoints."""
+"""Public reading pages: course map, lesson tiers, glossary, and the operator endpoints."""
 
-import re
-import secrets
-import uuid
 from collections import defaultdict
 
 from django.db import DatabaseError, connection
 from django.db.models import Max, Prefetch
-from django.middleware.csp import get_nonce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from . import page_cache, progress
 from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText
-from .rendering import render_markdown, render_tier
+from .page_cache import render_page
 
-
-def learner_key(request: HttpRequest) -> str:
-    """A stable id for this browser, kept in the (signed-cookie) session."""
-    key = request.session.get("learner")
-    if not key:
-        key = request.session["learner"] = uuid.uuid4().hex
-    return key
-
-
-def visible(lesson: Lesson, request: HttpRequest) -> bool:
-    return lesson.status == Status.PUBLISHED or request.user.is_staff
-
-
-def wants_partial(request: HttpRequest) -> bool:
-    # A history restore after a cache miss needs the whole page.
-    return bool(request.htmx) and not request.htmx.history_restore_request
+TIER_CHOICES = [(t, Tier(t).label) for t in TIERS]
 
 
 @require_GET
 def course_map(request: HttpRequest) -> HttpResponse:
-    lessons = Lesson.objects.prefetch_related(Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id")))
-    if not request.user.is_staff:
-        lessons = lessons.published()
-    read = set(request.session.get("read", []))
+    lessons = Lesson.objects.visible_to(request.user).prefetch_related(
+        Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id"))
+    )
+    read = progress.tiers_read(request)
     best = {}
-    if request.session.get("learner"):
+    learner = progress.existing_learner_id(request)
+    if learner:
         rows = (
-            Attempt.objects.filter(session_key=request.session["learner"], finished_at__isnull=False)
-            .values("quiz__tier_id", "quiz__pass_mark")
+            Attempt.objects.filter(learner=learner, finished_at__isnull=False)
+            .values("quiz__text_id", "quiz__pass_mark")
             .annotate(best=Max("score"))
         )
-        best = {r["quiz__tier_id"]: (r["best"], r["best"] >= r["quiz__pass_mark"]) for r in rows}
+        best = {r["quiz__text_id"]: (r["best"], r["best"] >= r["quiz__pass_mark"]) for r in rows}
     course = []
     for lesson in lessons:
         tiers = {t.tier: t for t in lesson.tiers.all()}
@@ -58,12 +40,12 @@ def course_map(request: HttpRequest) -> HttpResponse:
                 "tiers": [
                     {
                         "tier": tier,
-                        "label": Tier(tier).label,
+                        "label": label,
                         "text": tiers.get(tier),
                         "read": f"{lesson.slug}/{tier}" in read,
                         "best": best.get(tiers[tier].pk) if tier in tiers else None,
                     }
-                    for tier in TIERS
+                    for tier, label in TIER_CHOICES
                 ],
             }
         )
@@ -72,85 +54,39 @@ def course_map(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def lesson_redirect(request: HttpRequest, slug: str) -> HttpResponse:
-    tier = request.session.get("last_tier", {}).get(slug, Tier.FUNDAMENTALS)
-    return redirect("tier", slug, tier if tier in TIERS else Tier.FUNDAMENTALS)
-
-
-# Rendered tier pages for anonymous readers, per process: (slug, tier, partial) → (version, html).
-# The page is the same for every anonymous reader except the CSP nonce, which is rendered
-# as a marker and filled in per request. The version is read from the
-# database on every request, so an edit made through any app server is seen at once.
-_PAGES: dict = {}
-NONCE_MARK = "cspnonce" + secrets.token_hex(8)
-VERSION_SQL = (
-    "SELECT (SELECT MAX(updated_at) FROM lessons_tiertext), (SELECT COUNT(*) FROM lessons_tiertext),"
-    " (SELECT MAX(updated_at) FROM lessons_lesson), (SELECT COUNT(*) FROM lessons_lesson),"
-    " (SELECT COUNT(*) FROM lessons_quiz)"
-)
-
-
-def content_version():
-    with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL)
-        return tuple(str(v) for v in cursor.fetchone())
-
-
-def _note_reading(request: HttpRequest, slug: str, tier: str) -> None:
-    read = request.session.get("read", [])
-    if f"{slug}/{tier}" not in read:
-        request.session["read"] = [*read, f"{slug}/{tier}"]
-    last = request.session.get("last_tier", {})
-    if last.get(slug) != tier:
-        request.session["last_tier"] = {**last, slug: tier}
+    return redirect("tier", slug, progress.last_tier(request, slug))
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
-    if tier not in TIERS:
-        raise Http404("No such tier")
     if request.user.is_authenticated:
-        return _render_tier_page(request, slug, tier)
-    key = (slug, tier, wants_partial(request))
-    version = content_version()
-    cached = _PAGES.get(key)
-    if cached is None or cached[0] != version:
-        response = _render_tier_page(request, slug, tier, markers=True)
-        if len(_PAGES) > 1000:
-            _PAGES.clear()
-        _PAGES[key] = (version, response.content.decode())
-        cached = _PAGES[key]
+        response = _render_tier_page(request, slug, tier)
     else:
-        _note_reading(request, slug, tier)
-    return HttpResponse(cached[1].replace(NONCE_MARK, str(get_nonce(request))))
+        build = lambda nonce: _render_tier_page(request, slug, tier, nonce)  # noqa: E731
+        response = page_cache.cached_page(request, ("tier", slug, tier), build)
+    progress.note_reading(request, slug, tier)
+    return response
 
 
-def _render_tier_page(request: HttpRequest, slug: str, tier: str, markers: bool = False) -> HttpResponse:
-    text = get_object_or_404(TierText.objects.select_related("lesson", "quiz"), lesson__slug=slug, tier=tier)
+def _render_tier_page(request: HttpRequest, slug: str, tier: str, nonce: str = "") -> HttpResponse:
+    text = get_object_or_404(
+        TierText.objects.select_related("lesson", "quiz"),
+        lesson__in=Lesson.objects.visible_to(request.user), lesson__slug=slug, tier=tier,
+    )
     lesson = text.lesson
-    if not visible(lesson, request):
-        raise Http404("No such lesson")
-    order = list(Lesson.objects.published().values_list("slug", "title"))
-    slugs = [s for s, _ in order]
-    prev_lesson = next_lesson = None
-    if slug in slugs:
-        i = slugs.index(slug)
-        prev_lesson = order[i - 1] if i > 0 else None
-        next_lesson = order[i + 1] if i + 1 < len(order) else None
-
-    _note_reading(request, slug, tier)
+    prev_lesson, next_lesson = lesson.neighbours()
     context = {
         "lesson": lesson,
         "text": text,
-        "tiers": [(t, Tier(t).label) for t in TIERS],
+        "tiers": TIER_CHOICES,
         "prev_lesson": prev_lesson,
         "next_lesson": next_lesson,
         "has_quiz": hasattr(text, "quiz"),
     }
-    if markers:
-        context["csp_nonce"] = NONCE_MARK
-    template = "lessons/tier.html#lesson" if wants_partial(request) else "lessons/tier.html"
-    return render(request, template, context)
+    if nonce:
+        context["csp_nonce"] = nonce
+    return render_page(request, "lessons/tier.html", context, partial="lesson")
 
 
 def _term_matches(term: Term, query: str) -> bool:
@@ -168,8 +104,7 @@ def glossary(request: HttpRequest) -> HttpResponse:
         first = term.term[0].upper()
         groups[first if first.isalpha() else "#"].append(term)
     context = {"groups": sorted(groups.items()), "query": query, "count": len(terms)}
-    template = "lessons/glossary.html#results" if wants_partial(request) else "lessons/glossary.html"
-    return render(request, template, context)
+    return render_page(request, "lessons/glossary.html", context, partial="results")
 
 
 @require_GET
@@ -182,9 +117,7 @@ def term_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
     uses = [(t, t.terms[slug]) for t in texts if slug in t.terms]
     return render(
-        request,
-        "lessons/term.html",
-        {"term": term, "see_also": term.see_also.all(), "uses": uses, "tiers": [(t, Tier(t).label) for t in TIERS]},
+        request, "lessons/term.html", {"term": term, "see_also": term.see_also.all(), "uses": uses, "tiers": TIER_CHOICES}
     )
 
 
@@ -204,37 +137,3 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri("/sitemap.xml")
     body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nSitemap: {sitemap}\n"
     return HttpResponse(body, content_type="text/plain")
-
-
-def preview(request: HttpRequest) -> HttpResponse:
-    """Admin live preview (staff only, wrapped by admin_view in urls.py)."""
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    body = next((v for k, v in request.POST.items() if k.endswith("body")), "")
-    tier = next((v for k, v in request.POST.items() if k.endswith("tier") and v in TIERS), Tier.FUNDAMENTALS)
-    if request.GET.get("kind") == "plain":
-        context = {"html": render_markdown(body), "problems": [], "terms": []}
-    else:
-        result = render_tier(body, tier)
-        problems = [m for m, _ in result.problems] + _broken_site_links(result.html)
-        context = {"html": result.html, "problems": problems, "terms": list(result.terms)}
-    return render(request, "admin/lessons/preview.html", context)
-
-
-def _broken_site_links(html: str) -> list:
-    """Links to lessons or glossary entries of this site that do not exist (yet)."""
-    problems = []
-    for href in sorted(set(re.findall(r'href="(/[^"#?]*)', html))):
-        try:
-            match = resolve(href)
-        except Resolver404:
-            problems.append(f"link to a page that does not exist: {href}")
-            continue
-        slug = match.kwargs.get("slug")
-        if match.url_name == "term" and not Term.objects.filter(slug=slug).exists():
-            problems.append(f"link to an unknown glossary term: {href}")
-        elif match.url_name in {"lesson", "tier", "quiz"} and not (
-            Lesson.objects.filter(slug=slug).exists() and match.kwargs.get("tier", TIERS[0]) in TIERS
-        ):
-            problems.append(f"link to an unknown lesson or tier: {href}")
-    return problems

@@ -398,7 +398,7 @@ def render_timings(rendering, text, glossary, references, runs=5):
         best_total = best_inside = float("inf")
         for _ in range(runs):
             inside[0], start = 0.0, time.perf_counter()
-            rendering.render_tier(text, "academic", glossary=glossary, references=references, diagrams={})
+            rendering.render_tier(text, "academic", rendering.RenderSources(glossary, references))
             best_total, best_inside = min(best_total, time.perf_counter() - start), min(best_inside, inside[0])
     finally:
         rendering.GlossaryLinker.run = original
@@ -422,7 +422,7 @@ def measure_glossary_linking(env: dict):
     plain_ms = best_of(lambda: markdown.Markdown(extensions=rendering.EXTENSIONS + ["toc"]).convert(text))
     full_ms, pass_ms = render_timings(rendering, text, glossary, references)
     unlinked_ms, empty_pass_ms = render_timings(rendering, text, rendering.Glossary([]), references)
-    linked = rendering.render_tier(text, "academic", glossary=glossary, references=references, diagrams={})
+    linked = rendering.render_tier(text, "academic", rendering.RenderSources(glossary, references))
     plain_html = markdown.Markdown(extensions=rendering.EXTENSIONS + ["toc"]).convert(text)
     naive_ms, extrapolated, name_count = naive_linking_ms(plain_html, entries)
     real_terms = len(tomllib.loads((CONTENT / "glossary.toml").read_text())["term"])

@@ -139,7 +139,13 @@ def dedent(text):
 
 
 @pytest.fixture
-def course_dir(tmp_path):
+def course_dir(db, tmp_path):
+    """A small course's files, with the database's course emptied so that the test starts
+    from them alone even when the bundled course was loaded (rolled back with the test)."""
+    from lessons.models import Diagram, Lesson, Reference, Term
+
+    for model in (Lesson, Term, Reference, Diagram):
+        model.objects.all().delete()
     return make_course(tmp_path / "content")
 
 
@@ -149,15 +155,7 @@ def small_course(db, course_dir):
     return course_dir
 
 
-@pytest.fixture
-def only_small_course(db, course_dir):
-    """The small course alone, even when an earlier test loaded the bundled one."""
-    from lessons.models import Lesson, Reference, Term
-
-    for model in (Lesson, Term, Reference):
-        model.objects.all().delete()
-    load_course(read_course(course_dir))
-    return course_dir
+only_small_course = small_course
 
 
 @pytest.fixture(scope="session")
@@ -177,9 +175,9 @@ def copy_of_bundled(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_page_cache():
-    from lessons import views
+    from lessons import page_cache
 
-    views._PAGES.clear()
+    page_cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -29,22 +29,22 @@ def test_instructor_cannot_open_user_or_group_admin(ina):
 
 
 def test_anonymous_cannot_reach_preview_or_draft(client, small_course):
-    response = client.post("/admin/preview/", {"body": "x"})
+    response = client.post("/admin/lessons/tiertext/preview/", {"body": "x"})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     Lesson.objects.filter(slug="alpha").update(status=Status.DRAFT)
     assert client.get("/lessons/alpha/fundamentals/").status_code == 404
 
 
 def test_preview_renders_through_the_real_pipeline_and_lists_problems(ina, small_course):
-    response = ina.post("/admin/preview/", {"tiers-0-body": "An osteoclast [@smith2020] and [@nope2000].", "tiers-0-tier": "fundamentals"})
+    response = ina.post("/admin/lessons/tiertext/preview/", {"tiers-0-body": "An osteoclast [@smith2020] and [@nope2000].", "tiers-0-tier": "fundamentals"})
     page = response.content.decode()
     assert response.status_code == 200
     assert 'href="/glossary/osteoclast/"' in page
     assert "unknown citation key &#x27;nope2000&#x27;" in page
     assert "Glossary terms that will be linked: osteoclast" in page
     assert "bone-removing cell" in page  # the fundamentals tooltip text
-    assert "<script" not in ina.post("/admin/preview/", {"body": "<script>alert(1)</script>"}).content.decode().split("preview-body")[1]
-    links = ina.post("/admin/preview/", {"body": "[a](/lessons/nope/academic/) [b](/glossary/ghost/) [c](/nowhere/) [d](/lessons/alpha/academic/)"})
+    assert "<script" not in ina.post("/admin/lessons/tiertext/preview/", {"body": "<script>alert(1)</script>"}).content.decode().split("preview-body")[1]
+    links = ina.post("/admin/lessons/tiertext/preview/", {"body": "[a](/lessons/nope/academic/) [b](/glossary/ghost/) [c](/nowhere/) [d](/lessons/alpha/academic/)"})
     page = links.content.decode()
     assert "unknown lesson or tier: /lessons/nope/academic/" in page
     assert "unknown glossary term: /glossary/ghost/" in page
@@ -146,8 +146,8 @@ def test_publish_and_unpublish_actions(ina, small_course):
 def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(ina, small_course):
     from lessons.models import Quiz
 
-    quiz = Quiz.objects.get(tier__lesson__slug="alpha", tier__tier="academic")
-    base = {"tier": quiz.tier_id, "pass_mark": 80, "shuffle": "on"}
+    quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="academic")
+    base = {"text": quiz.text_id, "pass_mark": 80, "shuffle": "on"}
     bad = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": "::x::Q{=a}\n"})
     assert "short-answer questions" in bad.content.decode()
     assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70

@@ -77,7 +77,7 @@ def test_dry_run_validates_but_changes_nothing(course_dir, capsys):
         ("beta/lesson.toml", 'status = "published"', 'status = "live"', "beta/lesson.toml:4: status must be"),
         ("glossary.toml", 'slug = "osteoblast"', 'slug = "osteoclast"', "duplicate term slug 'osteoclast'"),
         ("glossary.toml", 'see_also = ["osteoblast"]', 'see_also = ["nothing"]', "names unknown term 'nothing'"),
-        ("references.toml", 'doi = "10.1000/test.1"', 'doi = ""', "reference 'smith2020' needs a doi, pmid or url"),
+        ("references.toml", 'doi = "10.1000/test.1"', 'doi = ""', "reference 'smith2020': A reference needs a DOI, PMID or URL"),
         ("alpha/academic.gift", "=Osteoclast", "~Osteoclast", "alpha/academic.gift:2: question 'alpha-a-q1' has no right answer"),
         ("alpha/academic.gift", "// section: hormones", "// section: nowhere", "alpha/academic.gift:10: section 'nowhere' is not a heading anchor"),
     ],

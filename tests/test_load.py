@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from lessons.content_files import ContentError, load_course, read_course
-from lessons.models import Question, Response, TierText
+from lessons.models import Answer, Question, TierText
 
 from .learners import Run
 
@@ -70,7 +70,7 @@ def gunicorn(transactional_db, course_dir, tmp_path):
 
 
 def assert_nothing_lost(run):
-    saved = set(Response.objects.values_list("attempt_id", "question_id"))
+    saved = set(Answer.objects.values_list("attempt_id", "question_id"))
     assert run.acknowledged, "no answer went through"
     missing = set(run.acknowledged) - saved
     assert not missing, f"{len(missing)} acknowledged answers are not in the database"
@@ -82,14 +82,16 @@ def test_soak_concurrent_learners_no_5xx_and_no_lost_answers(gunicorn):
     run = Run(base, QUIZ, learners=8, seconds=float(os.environ.get("SOAK_SECONDS", 5))).start().join()
     assert run.server_errors == [] and run.connection_errors == []
     assert_nothing_lost(run)
-    assert Response.objects.count() == len(run.acknowledged)
+    assert Answer.objects.count() == len(run.acknowledged)
     print(f"\nsoak: {run.learners} learners, {run.seconds:.0f} s, {len(run.acknowledged)} answers acknowledged and saved, 0 errors")
 
 
 def test_killing_a_worker_mid_load_loses_no_committed_answer(gunicorn):
     base, server = gunicorn
-    run = Run(base, QUIZ, learners=8, seconds=6).start()
-    time.sleep(2)
+    run = Run(base, QUIZ, learners=8, seconds=10).start()
+    deadline = time.monotonic() + 8
+    while len(run.acknowledged) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
     workers = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
     assert workers, "gunicorn has no workers to kill"
     os.kill(workers[0], signal.SIGKILL)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lessons import gift
 from lessons.content_files import CONTENT_DIR
-from lessons.models import Attempt, Question, Quiz, Response
+from lessons.models import Answer, Attempt, Question, Quiz
 from lessons.quiz_stats import quiz_statistics
 
 from .learners import Learner
@@ -75,7 +75,7 @@ def test_bundled_quiz_gift_round_trip_is_exact(path: Path):
 
 
 def test_every_quiz_downloads_as_gift_that_reimports_identically(small_course, admin_client):
-    quiz = Quiz.objects.get(tier__lesson__slug="alpha", tier__tier="fundamentals")
+    quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="fundamentals")
     response = admin_client.get(f"/admin/lessons/quiz/{quiz.pk}/gift/")
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('alpha-fundamentals.gift"')
@@ -91,7 +91,7 @@ def choices(question):
 
 
 def test_grading_single_choice_true_false_and_multiple_with_partial_credit(small_course):
-    q1, q2, q3 = Question.objects.filter(quiz__tier__lesson__slug="alpha", quiz__tier__tier="fundamentals").order_by("position")
+    q1, q2, q3 = Question.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").order_by("position")
     c1, c2, c3 = choices(q1), choices(q2), choices(q3)
     assert q1.grade([c1["Osteoclast"]]) == 1 and q1.grade([c1["Osteoblast"]]) == 0
     assert q2.grade([c2["PTH"]]) == 0.5
@@ -109,7 +109,7 @@ URL = "/lessons/alpha/fundamentals/quiz/"
 def start(client):
     client.get(URL)
     client.post(URL + "start/")
-    return Attempt.objects.filter(quiz__tier__lesson__slug="alpha", quiz__tier__tier="fundamentals").latest("started_at")
+    return Attempt.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").latest("started_at")
 
 
 def current_question(client):
@@ -162,24 +162,24 @@ def test_unfinished_attempt_resumes_and_retake_keeps_the_old_attempt(client, sma
     question, _ = current_question(client)
     client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
     client.post(URL + "start/")  # does not start over while unfinished
-    assert Attempt.objects.filter(session_key=attempt.session_key).count() == 1
+    assert Attempt.objects.filter(learner=attempt.learner).count() == 1
     assert "Question 2 of 3" in client.get(URL).content.decode()
     for _ in range(2):
         q, _ = current_question(client)
         client.post(URL + "answer/", {"attempt": attempt.pk, "question": q.pk, "choice": q.choices.first().pk})
     client.post(URL + "start/")
-    assert Attempt.objects.filter(session_key=attempt.session_key).count() == 2
-    assert Response.objects.filter(attempt=attempt).count() == 3
+    assert Attempt.objects.filter(learner=attempt.learner).count() == 2
+    assert Answer.objects.filter(attempt=attempt).count() == 3
 
 
 # --- Forged and malformed input -----------------------------------------------------------
 
 
 def bad_post(client, data, status=400, headers=None):
-    before = (Response.objects.count(), list(Attempt.objects.values_list("pk", "finished_at", "score")))
+    before = (Answer.objects.count(), list(Attempt.objects.values_list("pk", "finished_at", "score")))
     response = client.post(URL + "answer/", data, headers=headers or {})
     assert response.status_code == status
-    assert (Response.objects.count(), list(Attempt.objects.values_list("pk", "finished_at", "score"))) == before
+    assert (Answer.objects.count(), list(Attempt.objects.values_list("pk", "finished_at", "score"))) == before
     return response.content.decode()
 
 
@@ -197,7 +197,7 @@ def test_forged_answers_get_400_with_a_message_and_change_nothing(client, small_
     assert "must be a whole number" in bad_post(client, {"attempt": "abc", "question": question.pk, "choice": mine}, headers=headers)
     assert "Choose an answer" in bad_post(client, {"attempt": attempt.pk, "question": question.pk}, headers=headers)
     assert "exactly one answer" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": [c.pk for c in question.choices.all()]}, headers=headers)
-    stranger = Attempt.objects.create(quiz=question.quiz, session_key="someone-else")
+    stranger = Attempt.objects.create(quiz=question.quiz, learner="someone-else")
     assert "not yours" in bad_post(client, {"attempt": stranger.pk, "question": question.pk, "choice": mine}, headers=headers)
     client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": mine})
     assert "already answered" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": mine}, headers=headers)
@@ -225,7 +225,7 @@ def test_quiz_posts_are_rate_limited_per_learner(client, small_course, settings)
 
 
 def test_statistics_match_hand_computed_moodle_figures(small_course):
-    quiz = Quiz.objects.get(tier__lesson__slug="beta", tier__tier="academic")
+    quiz = Quiz.objects.get(text__lesson__slug="beta", text__tier="academic")
     q1, q2, q3 = quiz.questions.order_by("position")  # q2 is the multiple-select one
     # Marks per learner (first attempts), question order q1, q2, q3:
     #   A: 1, 1, 1    total 3
@@ -236,13 +236,13 @@ def test_statistics_match_hand_computed_moodle_figures(small_course):
     marks = {"A": (1, 1, 1), "B": (1, 0.5, 1), "C": (0, 1, 0), "D": (0, 0, 1)}
     t0 = timezone.now() - timedelta(days=1)
     for i, (learner, row) in enumerate(marks.items()):
-        attempt = Attempt.objects.create(quiz=quiz, session_key=learner, finished_at=t0, score=round(100 * sum(row) / 3, 1))
+        attempt = Attempt.objects.create(quiz=quiz, learner=learner, finished_at=t0, score=round(100 * sum(row) / 3, 1))
         Attempt.objects.filter(pk=attempt.pk).update(started_at=t0 + timedelta(minutes=i))
         for q, mark in zip((q1, q2, q3), row):
-            Response.objects.create(attempt=attempt, question=q, selected=[q.choices.first().pk], score=mark)
-    retake = Attempt.objects.create(quiz=quiz, session_key="D", finished_at=timezone.now(), score=100)
+            Answer.objects.create(attempt=attempt, question=q, selected=[q.choices.first().pk], score=mark)
+    retake = Attempt.objects.create(quiz=quiz, learner="D", finished_at=timezone.now(), score=100)
     for q in (q1, q2, q3):
-        Response.objects.create(attempt=retake, question=q, selected=[q.choices.first().pk], score=1)
+        Answer.objects.create(attempt=retake, question=q, selected=[q.choices.first().pk], score=1)
 
     stats = quiz_statistics(quiz)
     assert stats["attempts"] == 4 and stats["all_attempts"] == 5
@@ -324,7 +324,7 @@ def test_concurrent_answers_on_many_attempts_lose_nothing(live_server, course_di
         t.join(timeout=120)
     assert errors == []
     assert len(results) == 36 and set(results) == {200}
-    assert Response.objects.count() == 36
+    assert Answer.objects.count() == 36
     assert Attempt.objects.filter(finished_at__isnull=False).count() == 12
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from lessons.rendering import Glossary, check_svg, render_markdown, render_tier
+from lessons.rendering import Glossary, RenderSources, check_svg, render_markdown, render_tier
 
 
 class Ref:
@@ -30,7 +30,7 @@ BASIC = glossary(
 
 
 def render(md, g=BASIC, refs=None, tier="intermediate", diagrams=None):
-    return render_tier(md, tier, glossary=g, references=refs or {}, diagrams=diagrams or {})
+    return render_tier(md, tier, RenderSources(g, refs or {}, diagrams or {}))
 
 
 def linked(html):

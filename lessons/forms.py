@@ -1,0 +1,52 @@
+"""Forms that parse what learners send."""
+
+from django import forms
+
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.Field):
+    """A database id: ASCII digits only (no '²', no 'Ⅻ'), short enough to convert safely."""
+
+    def to_python(self, value):
+        value = str(value).strip() if value is not None else ""
+        if not value:
+            return None
+        if len(value) > 19 or not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+            raise forms.ValidationError("must be a whole number", code="invalid")
+        return int(value)
+
+
+class IdListField(forms.MultipleChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=(), **kwargs)
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        field = IdField()
+        return sorted({field.clean(v) for v in values})
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class AnswerForm(forms.Form):
+    """One answer to one question of one attempt. Whether the ids belong together is the view's job."""
+
+    attempt = IdField()
+    question = IdField()
+    choice = IdListField(error_messages={"required": "Choose an answer before submitting."})
+
+    def first_error(self) -> str:
+        for name, errors in self.errors.items():
+            if name == "choice" and errors.as_data()[0].code == "required":
+                return errors[0]
+            return f"The form field '{name}' {errors[0]}." if name != "__all__" else errors[0]
+        return ""
+
+
+class AnsweredForm(forms.Form):
+    """The ?answered= query of a quiz page: which answer's feedback to show."""
+
+    answered = IdField(required=False)

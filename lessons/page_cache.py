@@ -1,0 +1,71 @@
+"""Rendered pages for anonymous readers, kept per process and checked against the
+database on every request, so an edit made through any app server shows at once.
+
+A cached page is the same for every anonymous reader except the CSP nonce, which is
+rendered as a marker and filled in per request. Whether a request gets the whole page or
+the htmx partial is decided once, by `wants_partial()`, for the cache key and the
+template alike, so a history-restore request can never store a partial.
+"""
+
+import secrets
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.shortcuts import render
+
+from .models import Lesson, Quiz, TierText
+
+NONCE_MARK = "cspnonce" + secrets.token_hex(8)
+MAX_PAGES = 1000
+_pages: dict = {}
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    """An htmx swap gets the fragment; a history restore (cache miss) needs the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_page(request: HttpRequest, template: str, context: dict, partial: str = "", **kwargs) -> HttpResponse:
+    """The one place that chooses between a template and its htmx partial."""
+    partial_wanted = bool(partial) and wants_partial(request)
+    context = {**context, "partial": partial_wanted}
+    return render(request, f"{template}#{partial}" if partial_wanted else template, context, **kwargs)
+
+
+def _version_sql():
+    tables = [model._meta.db_table for model in (TierText, Lesson)]
+    parts = []
+    for table in tables:
+        parts += [f"(SELECT MAX(updated_at) FROM {table})", f"(SELECT COUNT(*) FROM {table})"]
+    parts.append(f"(SELECT COUNT(*) FROM {Quiz._meta.db_table})")
+    return "SELECT " + ", ".join(parts)
+
+
+VERSION_SQL = _version_sql()
+
+
+def content_version() -> tuple:
+    """One query that changes whenever a lesson, a tier text or the set of quizzes changes."""
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        return tuple(str(v) for v in cursor.fetchone())
+
+
+def cached_page(request: HttpRequest, key: tuple, build) -> HttpResponse:
+    """Serve the page for key from the cache if still current, else build(markers=True) and store it."""
+    key = (*key, wants_partial(request))
+    version = content_version()
+    cached = _pages.get(key)
+    if cached is None or cached[0] != version:
+        response = build(NONCE_MARK)
+        if response.status_code != 200:
+            return response
+        if len(_pages) >= MAX_PAGES:
+            _pages.clear()
+        cached = _pages[key] = (version, response.content.decode())
+    return HttpResponse(cached[1].replace(NONCE_MARK, str(get_nonce(request))))
+
+
+def clear() -> None:
+    _pages.clear()
