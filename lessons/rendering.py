@@ -90,7 +90,7 @@ class Glossary:
                 name = name.strip()
                 if not name:
                     continue
-                if case_sensitive:
+                if case_sensitive and _is_acronym(name):
                     if name not in self._cs:
                         self._cs.add_word(name, (len(name), slug))
                 else:
@@ -118,6 +118,12 @@ class Glossary:
                 chosen.append((start, end, slug))
                 last_end = end
         return chosen
+
+
+def _is_acronym(name):
+    # In a case-sensitive term only the acronyms ("PTH", "CaSR", "hGH") keep their case;
+    # spelled-out names ("parathyroid hormone") also match at the start of a sentence.
+    return sum(c.isupper() for c in name) >= 2 or name.isupper()
 
 
 def _fold(text):
@@ -321,7 +327,7 @@ def render_tier(body, tier, sources: RenderSources):
 
     anchors = {item["id"] for item in toc}
     for target in re.findall(r'href="#([^"]+)"', html):
-        if not target.startswith(("ref-", "fn:", "fnref:")) and target not in anchors and f'id="{target}"' not in html:
+        if not target.startswith(("ref-", "fn:", "fnref:", "evidence-legend")) and target not in anchors and f'id="{target}"' not in html:
             state.problems.append((f"link to missing section '#{target}'", f"#{target}"))
 
     text_only = re.sub(r"<[^>]+>", " ", html)
