@@ -6,6 +6,7 @@ content valid live here, in `clean()` and the `check_*` helpers, and are used by
 admin, the importer and GIFT alike.
 """
 
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,7 +15,51 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .rendering import Glossary, RenderSources, check_svg, render_markdown, render_tier
+from .rendering import Glossary, RenderSources, check_markdown, check_svg, render_markdown, render_tier
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
+class ContentModel(models.Model):
+    """Text fields hold no control characters (a NUL is refused by PostgreSQL, others are invisible)."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            if exclude and field.name in exclude or not isinstance(field, (models.CharField, models.TextField, models.JSONField)):
+                continue
+            if any(CONTROL_CHARACTERS.search(s) for s in _strings(getattr(self, field.attname))):
+                errors.setdefault(field.name, []).append(
+                    ValidationError("This field contains a control character (such as NUL); remove it.", code="control")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self):
+        super().clean()
+        self.clean_content()
+
+    def clean_content(self):
+        """The rules that need no database, shared by the admin and the importer."""
 
 
 def normalise_text(value: str) -> str:
@@ -51,7 +96,7 @@ def can_see_drafts(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm("lessons.change_lesson")
 
 
-class Lesson(models.Model):
+class Lesson(ContentModel):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, help_text="One line shown on the course map.")
@@ -81,7 +126,7 @@ class Lesson(models.Model):
         return (order[i - 1] if i > 0 else None), (order[i + 1] if i + 1 < len(order) else None)
 
 
-class TierText(models.Model):
+class TierText(ContentModel):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="tiers")
     tier = models.CharField(max_length=12, choices=Tier.choices)
     title = models.CharField(max_length=200)
@@ -147,7 +192,7 @@ def _texts_mentioning(needles) -> list:
     return [t for t in TierText.objects.select_related("lesson") if any(n in t.body.lower() for n in folded)]
 
 
-class Reference(models.Model):
+class Reference(ContentModel):
     key = models.SlugField(unique=True, help_text="Cite it in lessons as [@key].")
     authors = models.CharField(max_length=500)
     title = models.CharField(max_length=500)
@@ -166,8 +211,7 @@ class Reference(models.Model):
     def __str__(self):
         return f"{self.key}: {self.authors} ({self.year})"
 
-    def clean(self):
-        super().clean()
+    def clean_content(self):
         if not (self.doi or self.pmid or self.url):
             raise ValidationError("A reference needs a DOI, PMID or URL so readers can find it.")
         if self.url and urlsplit(self.url).scheme not in {"http", "https"}:
@@ -194,7 +238,7 @@ def name_key(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").split())
 
 
-class Term(models.Model):
+class Term(ContentModel):
     slug = models.SlugField(unique=True)
     term = models.CharField(max_length=120)
     aliases = models.JSONField(default=list, blank=True, help_text="Plurals, abbreviations, synonyms.")
@@ -234,6 +278,11 @@ class Term(models.Model):
     def clean(self):
         super().clean()
         check_names(self.names(), Term.objects.exclude(pk=self.pk))
+
+    def clean_content(self):
+        refusals = check_markdown(self.body or "")
+        if refusals:
+            raise ValidationError({"body": refusals})
         if self.evidence_note and not self.evidence:
             raise ValidationError({"evidence": "Choose the level of evidence that the note describes."})
 
@@ -270,7 +319,7 @@ def check_names(names, others) -> None:
             raise ValidationError(f"“{mine[clash.pop()]}” is already a name of the term “{other.term}”.")
 
 
-class Diagram(models.Model):
+class Diagram(ContentModel):
     slug = models.SlugField(unique=True)
     svg = models.TextField(help_text="An accessible SVG with <title> and <desc>; see the content README.")
 
@@ -280,8 +329,7 @@ class Diagram(models.Model):
     def __str__(self):
         return self.slug
 
-    def clean(self):
-        super().clean()
+    def clean_content(self):
         try:
             check_svg(self.svg)
         except ValueError as exc:
@@ -325,7 +373,7 @@ class QuestionQuerySet(models.QuerySet):
         return self.filter(archived=False)
 
 
-class Question(models.Model):
+class Question(ContentModel):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     name = models.SlugField(max_length=80, help_text="Stable identity; keep it when editing.")
     kind = models.CharField(max_length=10, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
@@ -362,7 +410,7 @@ class Question(models.Model):
         super().save(*args, **kwargs)
 
 
-class Choice(models.Model):
+class Choice(ContentModel):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
     text = models.CharField(max_length=500)
     # Percent of the question's credit: 100 for the single right answer; for multiple

@@ -23,7 +23,7 @@ from markdown.treeprocessors import Treeprocessor
 EXTENSIONS = ["tables", "footnotes", "attr_list", "def_list", "admonition"]
 EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False}}
 
-CITE_PATTERN = r"\[(@[^\]\n]+)\]"
+CITE_PATTERN = r"\[(@[^\]\n]{1,300})\]"
 EVIDENCE_PATTERN = r"\[\[evidence:([a-z]+)\]\]"
 EVIDENCE_LABELS = {
     "approved": ("Approved use", "Approved by a regulator for this use"),
@@ -280,11 +280,76 @@ def sanitise(html):
     )
 
 
+# Limits that keep any input from stalling a worker: Python-Markdown scans to the end of
+# a paragraph for every '[' (or '](') that is never closed, so the cost of a paragraph
+# grows with unclosed brackets x its length; deep nesting recurses once per level.
+MAX_TEXT = 100_000
+MAX_BRACKET_SCAN = 200_000
+MAX_NESTING = 40
+
+
+def check_markdown(text: str) -> list:
+    """Why this markdown must not be rendered (too long, too slow, too deep), as messages."""
+    return [message for message, _ in refusals(text)]
+
+
+def refusals(text: str) -> list:
+    """(message, text to find in the source) for each reason not to render this markdown."""
+    if len(text) > MAX_TEXT:
+        return [(f"the text is {len(text):,} characters long; the limit is {MAX_TEXT:,}", "")]
+    problems, line = [], 1
+    for block in re.split(r"(\n[ \t]*\n)", text):
+        if block.strip():
+            unclosed = _unclosed_brackets(block)
+            if unclosed * len(block) > MAX_BRACKET_SCAN:
+                problems.append((
+                    f"line {line}: {unclosed:,} '[' or '](' with no closing bracket in one paragraph make it too slow "
+                    "to render; close them, or write \\[ for a literal bracket",
+                    block.strip()[:40],
+                ))
+            depth = max((len(m.group(0).replace(" ", "")) for m in re.finditer(r"^(?:[ \t]*(?:[-*+>]|\d+[.)])[ \t]+)+", block, re.M)), default=0)
+            if depth > MAX_NESTING:
+                problems.append((f"line {line}: lists or quotes nested {depth} deep; the limit is {MAX_NESTING}", block.strip()[:40]))
+        line += block.count("\n")
+    return problems
+
+
+def _unclosed_brackets(block: str) -> int:
+    square = paren = 0
+    escaped = False
+    previous = ""
+    for char in block:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            square += 1
+        elif char == "]" and square:
+            square -= 1
+        elif char == "(" and previous == "]":
+            paren += 1
+        elif char == ")" and paren:
+            paren -= 1
+        previous = char
+    return square + paren
+
+
+def _refused_html(text: str) -> str:
+    return "".join(f"<p>{escape(p)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
+
+
 def render_markdown(text):
-    """Plain course markdown (quiz text, glossary bodies): no glossary links or citations."""
+    """Plain course markdown (quiz text, glossary bodies): no glossary links or citations.
+    Text that check_markdown() refuses is shown escaped instead of rendered."""
     if not text:
         return ""
-    return sanitise(markdown.markdown(text, extensions=EXTENSIONS))
+    if check_markdown(text):
+        return _refused_html(text)
+    try:
+        return sanitise(markdown.markdown(text, extensions=EXTENSIONS))
+    except RecursionError:
+        return _refused_html(text)
 
 
 def _flatten_toc(tokens, out=None):
@@ -310,11 +375,18 @@ def render_tier(body, tier, sources: RenderSources):
         figures.append(slug)
         return f"xxdiagram{len(figures) - 1}xx"
 
+    refused = refusals(body)
+    if refused:
+        return RenderResult(html=_refused_html(body), problems=refused)
     source = DIAGRAM_LINE.sub(stash_diagram, body)
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, "toc", CourseExtension(state)], extension_configs=EXTENSION_CONFIGS
     )
-    html = sanitise(md.convert(source))
+    try:
+        html = sanitise(md.convert(source))
+    except RecursionError:
+        message = f"lists, quotes or emphasis nested too deeply to render (more than {MAX_NESTING} levels)"
+        return RenderResult(html=_refused_html(body), problems=[(message, "")])
     toc = _flatten_toc(md.toc_tokens)
     _add_section_keys(toc, html)
     # Where each linked term first appears: the nearest h2 before its first link.

@@ -15,6 +15,7 @@ from ..models import (
     Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, TierText, check_names, load_render_sources,
     rerender,
 )
+from ..rendering import check_markdown
 from .read import REFERENCE_FIELDS, TERM_TEXT_FIELDS, ContentError
 
 
@@ -175,13 +176,15 @@ def _load_tier(lesson, tier, entry, sources, summary, errors):
 
 
 def quiz_problems(text, data, src=None) -> list:
-    """What stops these questions from belonging to this tier text (sections it lacks)."""
-    anchors = text.anchors
-    return [
-        f"{src.where(q.line) if src else f'line {q.line}'}: section '{q.section}' is not a heading anchor in {text}"
-        for q in data.questions
-        if q.section and q.section not in anchors
-    ]
+    """What stops these questions from belonging to this tier text: sections it lacks, text
+    that cannot be rendered."""
+    anchors, problems = text.anchors, []
+    for q in data.questions:
+        where = src.where(q.line) if src else f"line {q.line}"
+        if q.section and q.section not in anchors:
+            problems.append(f"{where}: section '{q.section}' is not a heading anchor in {text}")
+        problems.extend(f"{where}: {m}" for m in check_markdown(q.text) + check_markdown(q.explanation))
+    return problems
 
 
 def _load_quiz(text, data, defaults, summary, errors, src=None):

@@ -13,8 +13,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 
 from .. import gift
-from ..models import TIERS, Reference, Status, Term, name_key
-from ..rendering import check_svg
+from ..models import TIERS, Lesson, Reference, Status, Term, TierText, name_key
+from ..rendering import refusals, check_svg
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -130,6 +130,22 @@ def _str(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _model_errors(model, values, where, what, errors):
+    """The model's own field rules (lengths, types, control characters) as file:line errors."""
+    names = {f.name for f in model._meta.concrete_fields}
+    given = {k: v for k, v in values.items() if k in names}
+    try:
+        instance = model(**given)
+        instance.clean_fields(exclude=[n for n in names if n not in given])
+        instance.clean_content()
+    except ValidationError as exc:
+        for field, messages in (exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}).items():
+            label = "" if field == "__all__" else f"{field}: "
+            errors.extend(f"{where}: {what}: {label}{m}" for m in messages)
+    except (TypeError, ValueError) as exc:
+        errors.append(f"{where}: {what}: {exc}")
+
+
 def read_course(root=CONTENT_DIR):
     """Read and validate every file under root; raise ContentError listing all problems."""
     root = Path(root)
@@ -173,13 +189,11 @@ def _read_references(path, course, errors):
         if key in seen:
             errors.append(f"{where}: duplicate reference key '{key}'")
         seen.add(key)
-        if not isinstance(entry.get("year", 0), int):
+        if not isinstance(entry.get("year", 0), int) or isinstance(entry.get("year"), bool):
             errors.append(f"{where}: year of '{key}' must be a number")
+            entry["year"] = 0
         fields = {k: _str(entry.get(k, "")) for k in REFERENCE_FIELDS}
-        try:
-            Reference(**{k: v for k, v in fields.items() if k != "year"}).clean()
-        except ValidationError as exc:
-            errors.extend(f"{where}: reference '{key}': {m}" for m in exc.messages)
+        _model_errors(Reference, fields, where, f"reference '{key}'", errors)
         course.references.append(ReferenceEntry(src, fields))
 
 
@@ -214,13 +228,8 @@ def _read_glossary(path, course, errors):
             if folded in names and names[folded] != slug:
                 errors.append(f"{src.where(line)}: '{name}' of '{slug}' is already a name of '{names[folded]}'")
             names[folded] = slug
-        term = Term(evidence=entry.get("evidence", ""), evidence_note=entry.get("evidence_note", ""))
-        try:
-            term.clean_fields(exclude=[f.name for f in Term._meta.fields if f.name not in {"evidence", "evidence_note"}])
-            if term.evidence_note and not term.evidence:
-                raise ValidationError("evidence_note needs an evidence level")
-        except ValidationError as exc:
-            errors.extend(f"{src.where(line)}: term '{slug}': {m}" for m in exc.messages)
+        values = {k: v for k, v in entry.items() if k != "see_also"}
+        _model_errors(Term, values, src.where(line), f"term '{slug}'", errors)
     for entry in entries:
         for other in entry.get("see_also", []):
             if other not in slugs:
@@ -248,6 +257,7 @@ def _read_lesson(folder, slugs_by_order, errors):
     order = meta.get("order")
     if order is not None and (not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= 2_147_483_647):
         errors.append(f"{src.where(src.line_of('order'))}: order must be a whole number of 0 or more, not {order!r}")
+    _model_errors(Lesson, {k: meta[k] for k in ("title", "summary") if k in meta}, src.where(1), "lesson.toml", errors)
     if meta.get("status", "draft") not in Status.values:
         errors.append(f"{src.where(src.line_of('status'))}: status must be 'draft' or 'published'")
     if isinstance(order, int) and order in slugs_by_order:
@@ -320,4 +330,7 @@ def _read_tier(src, errors):
     if not body:
         errors.append(f"{src.where(text.count(chr(10), 0, end) + 2)}: the tier has no text")
     front = {"title": title.strip(), "summary": summary.strip(), "objectives": objectives, "reviewed": reviewed}
+    _model_errors(TierText, {k: v for k, v in front.items() if k != "reviewed"}, src.where(1), "front matter", errors)
+    for message, needle in refusals(body):
+        errors.append(f"{src.where(src.line_of(needle, text.count(chr(10), 0, end) + 3))}: {message}")
     return TierEntry(src, front, body)
