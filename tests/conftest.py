@@ -138,31 +138,114 @@ def dedent(text):
     return textwrap.dedent(text).lstrip()
 
 
+def _dependency_order(models):
+    """Models sorted so that every model comes after the models its foreign keys point to."""
+    ordered, pending = [], list(models)
+    while pending:
+        for model in pending:
+            targets = {f.related_model for f in model._meta.concrete_fields if f.is_relation} & set(pending)
+            if targets <= {model}:
+                ordered.append(model)
+                pending.remove(model)
+                break
+        else:
+            raise RuntimeError(f"foreign-key cycle among {pending}")
+    return ordered
+
+
+def lessons_models():
+    """Every table of the lessons app (history and many-to-many tables too), parents first."""
+    from django.apps import apps
+
+    return _dependency_order(apps.get_app_config("lessons").get_models(include_auto_created=True))
+
+
+def empty_course():
+    """Delete every row of the lessons app, history included (rolled back with the test)."""
+    models = lessons_models()
+    # Deleting a lesson writes its history, so history tables are emptied last.
+    for model in sorted(reversed(models), key=lambda m: m.__name__.startswith("Historical")):
+        if model._base_manager.exists():
+            model._base_manager.all().delete()
+
+
+class CourseRows:
+    """The rows one import of a course writes, captured once and inserted again per test.
+
+    Importing renders every tier text (about 0.5 s of CPU for the small course, 7 s for
+    the bundled one); inserting the captured rows is one executemany per table. The capture
+    runs in a transaction that is rolled back, so the committed test database never holds a
+    course and a transactional test's flush cannot take one away from later tests.
+    """
+
+    def __init__(self, course_dir):
+        from django.db import connection, transaction
+
+        quote = connection.ops.quote_name
+        self.tables = []
+        with transaction.atomic():
+            empty_course()
+            load_course(read_course(course_dir))
+            for model in lessons_models():
+                fields = model._meta.concrete_fields
+                rows = [
+                    tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+                    for obj in model._base_manager.order_by("pk")
+                ]
+                if rows:
+                    columns = ", ".join(quote(f.column) for f in fields)
+                    placeholders = ", ".join(["%s"] * len(fields))
+                    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+                    self.tables.append((model, sql, rows))
+            transaction.set_rollback(True)
+
+    def insert(self):
+        from django.core.management.color import no_style
+        from django.db import connection, transaction
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            for _, sql, rows in self.tables:
+                cursor.executemany(sql, rows)
+            # PostgreSQL's sequences do not move for explicit ids; SQLite needs no statements.
+            for sql in connection.ops.sequence_reset_sql(no_style(), [model for model, _, _ in self.tables]):
+                cursor.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def small_course_rows(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        return CourseRows(make_course(tmp_path_factory.mktemp("small") / "content"))
+
+
+@pytest.fixture(scope="session")
+def bundled_course_rows(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return CourseRows(CONTENT_DIR)
+
+
 @pytest.fixture
 def course_dir(db, tmp_path):
-    """A small course's files, with the database's course emptied so that the test starts
-    from them alone even when the bundled course was loaded (rolled back with the test)."""
-    from lessons.models import Diagram, Lesson, Reference, Term
-
-    for model in (Lesson, Term, Reference, Diagram):
-        model.objects.all().delete()
+    """A small course's files, and a database without any course, so that the test starts
+    from the files alone."""
+    empty_course()
     return make_course(tmp_path / "content")
 
 
 @pytest.fixture
-def small_course(db, course_dir):
-    load_course(read_course(course_dir))
+def small_course(course_dir, small_course_rows):
+    """The small course in the database, as importing course_dir would leave it."""
+    small_course_rows.insert()
     return course_dir
 
 
 only_small_course = small_course
 
 
-@pytest.fixture(scope="session")
-def bundled_course(django_db_setup, django_db_blocker):
-    """The shipped course, loaded once into the test database."""
-    with django_db_blocker.unblock():
-        load_course(read_course(CONTENT_DIR))
+@pytest.fixture
+def bundled_course(db, bundled_course_rows):
+    """The shipped course alone in the database (the rows are imported once per session)."""
+    empty_course()
+    bundled_course_rows.insert()
     return CONTENT_DIR
 
 
@@ -186,19 +269,90 @@ def _fast_passwords(settings):
     settings.AXES_ENABLED = False
 
 
+# --- Personas ------------------------------------------------------------------------------
+# Each client is its own browser session. Passwords are PASSWORD for everyone.
+
+PASSWORD = "pw-ina-123456"
+
+
 @pytest.fixture
-def instructor(db):
+def instructors_group(db):
+    """The Instructors group its data migration makes (made again when a transactional
+    test's flush removed it)."""
     import importlib
 
     from django.apps import apps
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import Group
 
-    if not Group.objects.filter(name="Instructors").exists():
-        # A transactional test before this one flushed the group its data migration made.
+    group = Group.objects.filter(name="Instructors").first()
+    if group is None:
         importlib.import_module("lessons.migrations.0002_instructors_group").create_group(apps, None)
-    user = User.objects.create_user("ina", password="pw-ina-123456", is_staff=True)
-    user.groups.add(Group.objects.get(name="Instructors"))
+        group = Group.objects.get(name="Instructors")
+    return group
+
+
+def _logged_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def learner_client(client):
+    """An anonymous learner (pytest-django's `client`: the same session)."""
+    return client
+
+
+@pytest.fixture
+def second_learner_client(db):
+    """Another anonymous learner, with a session of their own."""
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
+def instructor(instructors_group):
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("ina", password=PASSWORD, is_staff=True)
+    user.groups.add(instructors_group)
     return user
+
+
+@pytest.fixture
+def instructor_client(instructor):
+    return _logged_in(instructor)
+
+
+@pytest.fixture
+def quizless_instructor(instructors_group):
+    """Staff with the Instructors' rights on lessons, terms and references but none on quizzes."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("noquiz", password=PASSWORD, is_staff=True)
+    quiz_models = ("quiz", "question", "choice", "historicalquestion", "historicalchoice")
+    user.user_permissions.set(instructors_group.permissions.exclude(content_type__model__in=quiz_models))
+    return user
+
+
+@pytest.fixture
+def quizless_instructor_client(quizless_instructor):
+    return _logged_in(quizless_instructor)
+
+
+@pytest.fixture
+def superuser(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("root", "root@example.org", PASSWORD)
+
+
+@pytest.fixture
+def superuser_client(superuser):
+    return _logged_in(superuser)
 
 
 def browser_required():

@@ -15,7 +15,7 @@ def ina(client, instructor):
     return client
 
 
-def test_instructors_group_has_content_permissions_only(db):
+def test_instructors_group_has_content_permissions_only(instructors_group):
     perms = set(Group.objects.get(name="Instructors").permissions.values_list("codename", flat=True))
     assert {"change_tiertext", "add_question", "change_term", "change_reference", "change_quiz", "delete_choice"} <= perms
     assert not any(p.endswith(("_user", "_group", "_attempt", "_response", "_permission")) for p in perms)
@@ -158,7 +158,7 @@ def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(in
     assert quiz.questions.filter(archived=True).count() == 2
 
 
-def test_createinstructor_creates_and_promotes(db, monkeypatch):
+def test_createinstructor_creates_and_promotes(instructors_group, monkeypatch):
     monkeypatch.setenv("INSTRUCTOR_PASSWORD", "a-long-enough-passphrase")
     call_command("createinstructor", "newbie")
     user = User.objects.get(username="newbie")

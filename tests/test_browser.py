@@ -9,8 +9,8 @@ import re
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
-from lessons.content_files import load_course, read_course
 from lessons.models import Attempt, Lesson, Status, TierText
 
 from .conftest import browser_required
@@ -33,6 +33,7 @@ def browser():
         pytest.skip("no Chromium installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    expect.set_options(timeout=10_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         yield b
@@ -40,27 +41,24 @@ def browser():
 
 
 @pytest.fixture
-def site(live_server, course_dir):
-    load_course(read_course(course_dir))
+def site(live_server, small_course):
     return live_server.url
 
 
-def new_page(browser, **options):
-    context = browser.new_context(**options)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return page
+@pytest.fixture
+def new_page(browser):
+    """Open a page in a fresh browser context (one Chromium per session, closed per test)."""
+    contexts = []
 
+    def open_page(**options):
+        contexts.append(browser.new_context(**options))
+        page = contexts[-1].new_page()
+        page.set_default_timeout(10_000)
+        return page
 
-def wait_js(page, expression, timeout=10.0):
-    """Poll a JS expression (page.wait_for_function would need eval, which our CSP forbids)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {expression}")
-        page.wait_for_timeout(50)
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def mark_page(page):
@@ -75,23 +73,23 @@ def not_reloaded(page):
 # --- Lesson tiers -----------------------------------------------------------------------------
 
 
-def test_tier_tabs_swap_with_htmx_push_url_move_focus_and_back_works(browser, site):
-    page = new_page(browser)
+def test_tier_tabs_swap_with_htmx_push_url_move_focus_and_back_works(new_page, site):
+    page = new_page()
     page.goto(f"{site}/lessons/alpha/fundamentals/")
     mark_page(page)
     page.get_by_role("link", name="Academic", exact=True).click()
     page.wait_for_url(re.compile(r"/lessons/alpha/academic/$"))
-    wait_js(page, "document.activeElement && document.activeElement.id === 'lesson-title'")
+    expect(page.locator("#lesson-title")).to_be_focused()
     assert page.locator("h1").inner_text() == "alpha academic"
     assert page.title().startswith("alpha academic")
     assert not_reloaded(page)
     page.go_back()
     page.wait_for_url(re.compile(r"/lessons/alpha/fundamentals/$"))
-    wait_js(page, "document.querySelector('h1').innerText === 'alpha fundamentals'")
+    expect(page.locator("h1")).to_have_text("alpha fundamentals")
 
 
-def test_tier_tabs_are_plain_links_without_javascript(browser, site):
-    page = new_page(browser, java_script_enabled=False)
+def test_tier_tabs_are_plain_links_without_javascript(new_page, site):
+    page = new_page(java_script_enabled=False)
     page.goto(f"{site}/lessons/alpha/fundamentals/")
     page.get_by_role("link", name="Intermediate", exact=True).click()
     page.wait_for_url(re.compile(r"/lessons/alpha/intermediate/$"))
@@ -104,8 +102,9 @@ def test_tier_tabs_are_plain_links_without_javascript(browser, site):
 # --- Glossary tooltips ------------------------------------------------------------------------
 
 
-def test_tooltip_hover_stays_on_tooltip_escape_dismisses_and_focus_shows(browser, site):
-    page = new_page(browser)
+def test_tooltip_hover_stays_on_tooltip_escape_dismisses_and_focus_shows(new_page, site):
+    page = new_page()
+    page.clock.install()  # the hide delay runs on a virtual clock, moved on below without sleeping
     page.goto(f"{site}/lessons/alpha/fundamentals/")
     term = page.locator("a.term", has_text="osteoclast").first
     tip = page.locator("#tip-osteoclast")
@@ -117,8 +116,8 @@ def test_tooltip_hover_stays_on_tooltip_escape_dismisses_and_focus_shows(browser
     overlap = not (tip_box["y"] >= term_box["y"] + term_box["height"] or tip_box["y"] + tip_box["height"] <= term_box["y"])
     assert not overlap, "the tooltip covers its term"
     page.mouse.move(tip_box["x"] + 5, tip_box["y"] + tip_box["height"] / 2, steps=5)
-    page.wait_for_timeout(600)
-    assert tip.is_visible(), "tooltip must stay while the pointer is over it"
+    page.clock.run_for(2000)  # well past the 300 ms hide delay
+    expect(tip).to_be_visible()  # the tooltip stays while the pointer is over it
     page.keyboard.press("Escape")
     tip.wait_for(state="hidden")
     page.mouse.move(0, 0)
@@ -134,8 +133,8 @@ def test_tooltip_hover_stays_on_tooltip_escape_dismisses_and_focus_shows(browser
     page.locator(f"#{focused_tip}").wait_for(state="hidden")
 
 
-def test_tooltip_opens_on_tap_on_a_phone(browser, site):
-    page = new_page(browser, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+def test_tooltip_opens_on_tap_on_a_phone(new_page, site):
+    page = new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     page.goto(f"{site}/lessons/alpha/intermediate/")
     term = page.locator("a.term", has_text="osteoclast").first
     term.tap()
@@ -145,12 +144,12 @@ def test_tooltip_opens_on_tap_on_a_phone(browser, site):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
 
 
-def test_glossary_live_filter(browser, site):
-    page = new_page(browser)
+def test_glossary_live_filter(new_page, site):
+    page = new_page()
     page.goto(f"{site}/glossary/")
     mark_page(page)
     page.get_by_label("Filter terms").fill("parathyroid")
-    wait_js(page, "document.querySelector('#glossary-results').innerText.includes('1 term matching')")
+    expect(page.locator("#glossary-results")).to_contain_text("1 term matching")
     assert page.locator("#glossary-results a", has_text="PTH").count() == 1
     assert not_reloaded(page)
 
@@ -177,8 +176,8 @@ def answer_all(page, htmx):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
-def test_take_a_whole_quiz_and_see_the_score_on_the_course_map(browser, site, javascript):
-    page = new_page(browser, java_script_enabled=javascript)
+def test_take_a_whole_quiz_and_see_the_score_on_the_course_map(new_page, site, javascript):
+    page = new_page(java_script_enabled=javascript)
     page.goto(f"{site}/lessons/alpha/fundamentals/quiz/")
     heading = answer_all(page, htmx=javascript)
     score = re.search(r"(\d+)%", heading).group(1)
@@ -190,10 +189,10 @@ def test_take_a_whole_quiz_and_see_the_score_on_the_course_map(browser, site, ja
 # --- Instructor authoring ----------------------------------------------------------------------
 
 
-def test_instructor_edits_previews_publishes_and_reverts(browser, site, instructor):
+def test_instructor_edits_previews_publishes_and_reverts(new_page, site, instructor):
     Lesson.objects.filter(slug="beta").update(status=Status.DRAFT)
     text = TierText.objects.get(lesson__slug="beta", tier="fundamentals")
-    page = new_page(browser)
+    page = new_page()
     page.goto(f"{site}/admin/login/?next=/admin/")
     page.fill("#id_username", "ina")
     page.fill("#id_password", "pw-ina-123456")
@@ -213,7 +212,7 @@ def test_instructor_edits_previews_publishes_and_reverts(browser, site, instruct
     page.select_option("select[name=action]", "publish")
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Published 1 lesson(s).").wait_for()
-    public = new_page(browser)
+    public = new_page()
     public.goto(f"{site}/lessons/beta/fundamentals/")
     assert "freshly described" in public.locator(".prose").inner_text()
     page.goto(f"{site}/admin/lessons/tiertext/{text.pk}/history/")
@@ -236,9 +235,9 @@ def axe_violations(page):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_violations_on_any_page(browser, site, instructor, scheme):
+def test_axe_finds_no_violations_on_any_page(new_page, site, instructor, scheme):
     # bypass_csp lets axe's injected script run; the pages themselves are unchanged.
-    page = new_page(browser, color_scheme=scheme, bypass_csp=True)
+    page = new_page(color_scheme=scheme, bypass_csp=True)
     checked = {}
 
     def check(name):
@@ -275,8 +274,14 @@ def test_axe_finds_no_violations_on_any_page(browser, site, instructor, scheme):
     assert {name: v for name, v in checked.items() if v} == {}
 
 
-def test_keyboard_reaches_every_control_with_visible_focus_and_no_trap(browser, site):
-    page = new_page(browser)
+FOCUSED = (
+    "(Array.from(document.querySelectorAll('a[href], button, input, select, textarea')).indexOf(document.activeElement)"
+    " + ' ' + document.activeElement.outerHTML.slice(0, 80))"
+)
+
+
+def test_keyboard_reaches_every_control_with_visible_focus_and_no_trap(new_page, site):
+    page = new_page()
     page.goto(f"{site}/lessons/alpha/intermediate/")
     expected = page.evaluate(
         "Array.from(document.querySelectorAll('a[href], button, input, select, textarea'))"
@@ -287,8 +292,7 @@ def test_keyboard_reaches_every_control_with_visible_focus_and_no_trap(browser, 
         page.keyboard.press("Tab")
         info = page.evaluate(
             "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
-            " const all = Array.from(document.querySelectorAll('a[href], button, input, select, textarea'));"
-            " return {key: all.indexOf(e) + ' ' + e.outerHTML.slice(0, 80), tag: e.tagName,"
+            f" return {{key: {FOCUSED}, tag: e.tagName,"
             " visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0}; })()"
         )
         if info["tag"] == "BODY":
@@ -299,6 +303,7 @@ def test_keyboard_reaches_every_control_with_visible_focus_and_no_trap(browser, 
             break
         assert info["visible"], f"no visible focus on {info['key']}"
         seen.add(info["key"])
+        last = info["key"]
     assert len(seen) == expected, f"reached {len(seen)} of {expected} controls"
-    page.keyboard.press("Shift+Tab")  # focus can leave backwards too: no trap
-    assert page.evaluate("document.activeElement !== null")
+    page.keyboard.press("Shift+Tab")  # focus goes backwards too: no trap
+    assert page.evaluate(FOCUSED) == last

@@ -102,10 +102,12 @@ def test_unknown_tier_file_is_rejected(course_dir):
     assert any("alpha/expert.md:1: unknown tier 'expert'" in e for e in errors_for(course_dir))
 
 
-def test_duplicate_lesson_slug_in_database_is_updated_not_duplicated(course_dir):
-    load_course(read_course(course_dir))
-    load_course(read_course(course_dir))
-    assert Lesson.objects.filter(slug="alpha").count() == 1
+def test_lesson_already_in_the_database_is_updated_in_place(small_course):
+    before = Lesson.objects.get(slug="alpha")
+    path = small_course / "alpha" / "lesson.toml"
+    path.write_text(path.read_text().replace('title = "Lesson alpha"', 'title = "Lesson alpha, revised"'))
+    load_course(read_course(small_course))
+    assert list(Lesson.objects.filter(slug="alpha").values_list("pk", "title")) == [(before.pk, "Lesson alpha, revised")]
 
 
 def test_command_exits_non_zero_with_errors_on_stderr(course_dir, capsys):

@@ -36,9 +36,8 @@ def free_port():
 
 
 @pytest.fixture
-def gunicorn(transactional_db, course_dir, tmp_path):
+def gunicorn(transactional_db, small_course, tmp_path):
     """The real app under gunicorn (2 workers) on loopback, sharing the test database."""
-    load_course(read_course(course_dir))
     port = free_port()
     env = {
         **os.environ, "DATABASE_URL": database_url(), "DJANGO_DEBUG": "1", "AXES_ENABLED": "0",

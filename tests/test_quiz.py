@@ -296,10 +296,7 @@ def test_statistics_page_is_for_staff_only(client, small_course, admin_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_answers_on_many_attempts_lose_nothing(live_server, course_dir):
-    from lessons.content_files import load_course, read_course
-
-    load_course(read_course(course_dir))
+def test_concurrent_answers_on_many_attempts_lose_nothing(live_server, small_course):
     results, errors = [], []
 
     def learner_run():
