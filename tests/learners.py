@@ -46,11 +46,11 @@ class Run:
     def __init__(self, base, quiz, learners=8, seconds=5.0):
         self.base, self.quiz, self.learners, self.seconds = base, quiz, learners, seconds
         self.acknowledged, self.server_errors, self.connection_errors = [], [], []
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
 
-    def _learner(self, deadline):
+    def _learner(self):
         learner = None
-        while time.monotonic() < deadline:
+        while time.monotonic() < self.deadline:
             try:
                 if learner is None:
                     learner = Learner(self.base)
@@ -59,6 +59,7 @@ class Run:
                 if done:
                     with self.lock:
                         self.acknowledged.append(done)
+                        self.lock.notify_all()
             except urllib.error.HTTPError as exc:
                 with self.lock:
                     (self.server_errors if exc.code >= 500 else self.connection_errors).append(f"{exc.code} {exc.url}")
@@ -68,10 +69,20 @@ class Run:
                 time.sleep(0.05)
 
     def start(self):
-        deadline = time.monotonic() + self.seconds
-        self.threads = [threading.Thread(target=self._learner, args=(deadline,)) for _ in range(self.learners)]
+        self.deadline = time.monotonic() + self.seconds
+        self.threads = [threading.Thread(target=self._learner) for _ in range(self.learners)]
         for t in self.threads:
             t.start()
+        return self
+
+    def wait_for_answers(self, count, timeout):
+        """Block until count answers were acknowledged (or timeout s); returns whether they were."""
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.acknowledged) >= count, timeout)
+
+    def stop(self):
+        """End the run early: learners finish the request they are in and stop."""
+        self.deadline = time.monotonic()
         return self
 
     def join(self):

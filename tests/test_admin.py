@@ -9,23 +9,27 @@ from lessons.models import Choice, Lesson, Question, Status, TierText
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ina(client, instructor):
-    client.force_login(instructor)
-    return client
-
-
 def test_instructors_group_has_content_permissions_only(instructors_group):
     perms = set(Group.objects.get(name="Instructors").permissions.values_list("codename", flat=True))
     assert {"change_tiertext", "add_question", "change_term", "change_reference", "change_quiz", "delete_choice"} <= perms
     assert not any(p.endswith(("_user", "_group", "_attempt", "_response", "_permission")) for p in perms)
 
 
-def test_instructor_cannot_open_user_or_group_admin(ina):
-    assert ina.get("/admin/auth/user/").status_code == 403
-    assert ina.get("/admin/auth/group/").status_code == 403
-    assert ina.get("/admin/lessons/attempt/").status_code == 403
-    assert ina.get("/admin/lessons/tiertext/").status_code == 200
+@pytest.mark.parametrize(
+    "persona, url, status",
+    [
+        ("instructor_client", "/admin/auth/user/", 403),
+        ("instructor_client", "/admin/auth/group/", 403),
+        ("instructor_client", "/admin/lessons/attempt/", 403),
+        ("instructor_client", "/admin/lessons/tiertext/", 200),
+        ("quizless_instructor_client", "/admin/lessons/tiertext/", 200),
+        ("quizless_instructor_client", "/admin/lessons/quiz/", 403),
+        ("superuser_client", "/admin/auth/user/", 200),
+        ("learner_client", "/admin/lessons/tiertext/", 302),
+    ],
+)
+def test_admin_page_access_by_persona(request, db, persona, url, status):
+    assert request.getfixturevalue(persona).get(url).status_code == status
 
 
 def test_anonymous_cannot_reach_preview_or_draft(client, small_course):
@@ -35,16 +39,16 @@ def test_anonymous_cannot_reach_preview_or_draft(client, small_course):
     assert client.get("/lessons/alpha/fundamentals/").status_code == 404
 
 
-def test_preview_renders_through_the_real_pipeline_and_lists_problems(ina, small_course):
-    response = ina.post("/admin/lessons/tiertext/preview/", {"tiers-0-body": "An osteoclast [@smith2020] and [@nope2000].", "tiers-0-tier": "fundamentals"})
+def test_preview_renders_through_the_real_pipeline_and_lists_problems(instructor_client, small_course):
+    response = instructor_client.post("/admin/lessons/tiertext/preview/", {"tiers-0-body": "An osteoclast [@smith2020] and [@nope2000].", "tiers-0-tier": "fundamentals"})
     page = response.content.decode()
     assert response.status_code == 200
     assert 'href="/glossary/osteoclast/"' in page
     assert "unknown citation key &#x27;nope2000&#x27;" in page
     assert "Glossary terms that will be linked: osteoclast" in page
     assert "bone-removing cell" in page  # the fundamentals tooltip text
-    assert "<script" not in ina.post("/admin/lessons/tiertext/preview/", {"body": "<script>alert(1)</script>"}).content.decode().split("preview-body")[1]
-    links = ina.post("/admin/lessons/tiertext/preview/", {"body": "[a](/lessons/nope/academic/) [b](/glossary/ghost/) [c](/nowhere/) [d](/lessons/alpha/academic/)"})
+    assert "<script" not in instructor_client.post("/admin/lessons/tiertext/preview/", {"body": "<script>alert(1)</script>"}).content.decode().split("preview-body")[1]
+    links = instructor_client.post("/admin/lessons/tiertext/preview/", {"body": "[a](/lessons/nope/academic/) [b](/glossary/ghost/) [c](/nowhere/) [d](/lessons/alpha/academic/)"})
     page = links.content.decode()
     assert "unknown lesson or tier: /lessons/nope/academic/" in page
     assert "unknown glossary term: /glossary/ghost/" in page
@@ -59,34 +63,34 @@ def tier_form(text, **changes):
     return data
 
 
-def test_unknown_citation_key_is_refused_with_message_and_nothing_saved(ina, small_course):
+def test_unknown_citation_key_is_refused_with_message_and_nothing_saved(instructor_client, small_course):
     text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
-    response = ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body=text.body + "\n\nNew [@ghost1999]."))
+    response = instructor_client.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body=text.body + "\n\nNew [@ghost1999]."))
     assert response.status_code == 200
     assert "unknown citation key &#x27;ghost1999&#x27;" in response.content.decode()
     assert TierText.objects.get(pk=text.pk).body == text.body
 
 
-def test_instructor_edit_rerenders_and_history_records_who(ina, instructor, small_course):
+def test_instructor_edit_rerenders_and_history_records_who(instructor_client, instructor, small_course):
     text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
-    response = ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="## Fresh {#fresh}\n\nAn osteoblast builds."))
+    response = instructor_client.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="## Fresh {#fresh}\n\nAn osteoblast builds."))
     assert response.status_code == 302
     text.refresh_from_db()
     assert 'href="/glossary/osteoblast/"' in text.html
     latest = text.history.first()
     assert latest.history_user == instructor and latest.body.startswith("## Fresh")
-    history_page = ina.get(f"/admin/lessons/tiertext/{text.pk}/history/").content.decode()
+    history_page = instructor_client.get(f"/admin/lessons/tiertext/{text.pk}/history/").content.decode()
     assert "ina" in history_page and "Body" in history_page  # the changes column names the field
 
 
-def test_revert_restores_the_earlier_text(ina, small_course):
+def test_revert_restores_the_earlier_text(instructor_client, small_course):
     text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
     original = text.body
-    ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="Replaced."))
+    instructor_client.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="Replaced."))
     old = text.history.filter(body=original).first()
-    page = ina.get(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/")
+    page = instructor_client.get(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/")
     assert page.status_code == 200 and "Revert" in page.content.decode()
-    response = ina.post(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/", tier_form(text, body=original))
+    response = instructor_client.post(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/", tier_form(text, body=original))
     assert response.status_code == 302
     text.refresh_from_db()
     assert text.body == original and "osteoclast" in text.html
@@ -113,46 +117,46 @@ def question_form(question, weights):
         ("alpha-f-q3", [100, 100], "A true/false question needs exactly two choices"),
     ],
 )
-def test_question_validation_messages_and_nothing_half_saved(ina, small_course, name, weights, message):
+def test_question_validation_messages_and_nothing_half_saved(instructor_client, small_course, name, weights, message):
     question = Question.objects.get(name=name)
     before = list(Choice.objects.filter(question=question).values_list("weight", flat=True))
     data = question_form(question, weights)
     data["text"] = "Changed text that must not be saved"
-    response = ina.post(f"/admin/lessons/question/{question.pk}/change/", data)
+    response = instructor_client.post(f"/admin/lessons/question/{question.pk}/change/", data)
     assert response.status_code == 200 and message in response.content.decode()
     assert list(Choice.objects.filter(question=question).values_list("weight", flat=True)) == before
     assert Question.objects.get(pk=question.pk).text == question.text
 
 
-def test_duplicate_slug_is_refused(ina, small_course):
-    response = ina.post("/admin/lessons/lesson/add/", {"slug": "alpha", "title": "Dup", "summary": "s", "order": 5, "status": "draft",
+def test_duplicate_slug_is_refused(instructor_client, small_course):
+    response = instructor_client.post("/admin/lessons/lesson/add/", {"slug": "alpha", "title": "Dup", "summary": "s", "order": 5, "status": "draft",
                                                       "tiers-TOTAL_FORMS": 0, "tiers-INITIAL_FORMS": 0, "tiers-MIN_NUM_FORMS": 0, "tiers-MAX_NUM_FORMS": 3})
     assert response.status_code == 200 and "Lesson with this Slug already exists." in response.content.decode()
 
 
-def test_term_alias_clash_is_refused(ina, small_course):
-    response = ina.post("/admin/lessons/term/add/", {"slug": "oc", "term": "OC", "aliases": "osteoclasts", "short": "x"})
+def test_term_alias_clash_is_refused(instructor_client, small_course):
+    response = instructor_client.post("/admin/lessons/term/add/", {"slug": "oc", "term": "OC", "aliases": "osteoclasts", "short": "x"})
     assert "is already a name of the term" in response.content.decode()
 
 
-def test_publish_and_unpublish_actions(ina, small_course):
+def test_publish_and_unpublish_actions(instructor_client, small_course):
     alpha = Lesson.objects.get(slug="alpha")
-    ina.post("/admin/lessons/lesson/", {"action": "unpublish", "_selected_action": [alpha.pk]})
+    instructor_client.post("/admin/lessons/lesson/", {"action": "unpublish", "_selected_action": [alpha.pk]})
     assert Lesson.objects.get(pk=alpha.pk).status == Status.DRAFT
-    ina.post("/admin/lessons/lesson/", {"action": "publish", "_selected_action": [alpha.pk]})
+    instructor_client.post("/admin/lessons/lesson/", {"action": "publish", "_selected_action": [alpha.pk]})
     assert Lesson.objects.get(pk=alpha.pk).status == Status.PUBLISHED
 
 
-def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(ina, small_course):
+def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(instructor_client, small_course):
     from lessons.models import Quiz
 
     quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="academic")
     base = {"text": quiz.text_id, "pass_mark": 80, "shuffle": "on"}
-    bad = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": "::x::Q{=a}\n"})
+    bad = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": "::x::Q{=a}\n"})
     assert "short-answer questions" in bad.content.decode()
     assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70
     good = "::alpha-a-q1::Which cell removes bone?{=Osteoclast #Yes ~Osteoblast #No ~Chondrocyte #No}\n"
-    response = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": good})
+    response = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": good})
     assert response.status_code == 302
     assert list(quiz.questions.active().values_list("name", flat=True)) == ["alpha-a-q1"]
     assert quiz.questions.filter(archived=True).count() == 2
@@ -179,8 +183,8 @@ def test_admin_login_is_throttled_after_repeated_failures(client, settings, smal
     assert "_auth_user_id" not in client.session
 
 
-def test_reference_needs_a_doi_pmid_or_url(ina, small_course):
-    response = ina.post("/admin/lessons/reference/add/", {"key": "x2020", "authors": "X", "title": "T", "year": 2020})
+def test_reference_needs_a_doi_pmid_or_url(instructor_client, small_course):
+    response = instructor_client.post("/admin/lessons/reference/add/", {"key": "x2020", "authors": "X", "title": "T", "year": 2020})
     assert "needs a DOI, PMID or URL" in response.content.decode()
     from lessons.models import Reference
 

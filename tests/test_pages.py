@@ -18,44 +18,50 @@ from lessons.models import Lesson, Status, TierText
 pytestmark = pytest.mark.django_db
 
 
-def test_course_map_lists_lessons_with_three_tier_links(client, small_course):
-    page = client.get("/").content.decode()
+def test_course_map_lists_lessons_with_three_tier_links(learner_client, small_course):
+    page = learner_client.get("/").content.decode()
     assert "Lesson alpha" in page and "About beta." in page
     for tier in ("fundamentals", "intermediate", "academic"):
         assert f'href="/lessons/alpha/{tier}/"' in page
 
 
-def test_course_map_shows_progress_after_reading(client, small_course):
-    assert "read</span>" not in client.get("/").content.decode()
-    client.get("/lessons/alpha/intermediate/")
-    page = client.get("/").content.decode()
+def test_course_map_shows_progress_after_reading(learner_client, small_course):
+    assert "read</span>" not in learner_client.get("/").content.decode()
+    learner_client.get("/lessons/alpha/intermediate/")
+    page = learner_client.get("/").content.decode()
     assert page.count('<span class="status read">read</span>') == 1
 
 
-def test_tier_page_has_tabs_toc_text_references_quiz_link_and_pager(client, small_course):
-    response = client.get("/lessons/alpha/intermediate/")
-    page = response.content.decode()
+@pytest.mark.parametrize(
+    "part, html",
+    [
+        ("current tab", 'aria-current="page">Intermediate</a>'),
+        ("table of contents", '<a href="#cells">Cells</a>'),
+        ("reference list", '<section class="references"'),
+        ("reference", "A test paper about bone"),
+        ("quiz link", 'href="/lessons/alpha/intermediate/quiz/"'),
+        ("pager", 'rel="next" href="/lessons/beta/"'),
+        ("date", "Last updated"),
+    ],
+)
+def test_tier_page_shows(learner_client, small_course, part, html):
+    response = learner_client.get("/lessons/alpha/intermediate/")
     assert response.status_code == 200
-    assert 'aria-current="page">Intermediate</a>' in page
-    assert '<a href="#cells">Cells</a>' in page
-    assert '<section class="references"' in page and "A test paper about bone" in page
-    assert 'href="/lessons/alpha/intermediate/quiz/"' in page
-    assert 'rel="next" href="/lessons/beta/"' in page
-    assert "Last updated" in page
+    assert html in response.content.decode(), part
 
 
-def test_tier_page_costs_at_most_four_queries_and_no_markdown(client, small_course, django_assert_max_num_queries):
-    client.get("/lessons/alpha/academic/")  # session cookie exists, as for a returning reader
+def test_tier_page_costs_at_most_four_queries_and_no_markdown(learner_client, small_course, django_assert_max_num_queries):
+    learner_client.get("/lessons/alpha/academic/")  # session cookie exists, as for a returning reader
     with mock.patch.object(markdown.Markdown, "convert", side_effect=AssertionError("markdown at request time")) as convert:
         with django_assert_max_num_queries(4):
-            response = client.get("/lessons/beta/intermediate/")
+            response = learner_client.get("/lessons/beta/intermediate/")
     assert response.status_code == 200
     assert convert.call_count == 0
 
 
-def test_htmx_request_gets_only_the_lesson_partial_from_the_same_view(client, small_course):
-    full = client.get("/lessons/alpha/academic/")
-    partial = client.get("/lessons/alpha/academic/", headers={"HX-Request": "true"})
+def test_htmx_request_gets_only_the_lesson_partial_from_the_same_view(learner_client, small_course):
+    full = learner_client.get("/lessons/alpha/academic/")
+    partial = learner_client.get("/lessons/alpha/academic/", headers={"HX-Request": "true"})
     assert "<html" in full.content.decode()
     body = partial.content.decode()
     assert "<html" not in body and "site-header" not in body
@@ -65,64 +71,93 @@ def test_htmx_request_gets_only_the_lesson_partial_from_the_same_view(client, sm
         assert "HX-Request" in response.headers["Vary"]
 
 
-def test_history_restore_request_gets_the_full_page(client, small_course):
-    response = client.get("/lessons/alpha/academic/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+def test_history_restore_request_gets_the_full_page(learner_client, small_course):
+    response = learner_client.get("/lessons/alpha/academic/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in response.content.decode()
 
 
-def test_lesson_url_redirects_to_last_used_tier(client, small_course):
-    assert client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/fundamentals/"
-    client.get("/lessons/alpha/academic/")
-    assert client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/academic/"
+def test_lesson_url_redirects_to_last_used_tier(learner_client, small_course):
+    assert learner_client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/fundamentals/"
+    learner_client.get("/lessons/alpha/academic/")
+    assert learner_client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/academic/"
 
 
-def test_unknown_tier_and_lesson_are_404_in_site_style(client, small_course):
-    for url in ("/lessons/alpha/expert/", "/lessons/nope/fundamentals/", "/glossary/nope/"):
-        response = client.get(url)
-        assert response.status_code == 404
-        assert "Page not found" in response.content.decode()
+@pytest.mark.parametrize("url", ["/lessons/alpha/expert/", "/lessons/nope/fundamentals/", "/glossary/nope/"])
+def test_unknown_page_is_a_404_in_site_style(learner_client, small_course, url):
+    response = learner_client.get(url)
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
 
 
-def test_draft_is_hidden_from_learners_and_shown_to_staff_with_banner(client, small_course, admin_user):
+@pytest.fixture
+def draft_beta(small_course):
     Lesson.objects.filter(slug="beta").update(status=Status.DRAFT)
-    assert client.get("/lessons/beta/fundamentals/").status_code == 404
-    assert client.get("/lessons/beta/fundamentals/quiz/").status_code == 404
-    assert "Lesson beta" not in client.get("/").content.decode()
-    client.force_login(admin_user)
-    page = client.get("/lessons/beta/fundamentals/").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/lessons/beta/fundamentals/", "/lessons/beta/fundamentals/quiz/"])
+def test_draft_is_a_404_for_a_learner(learner_client, draft_beta, url):
+    assert learner_client.get(url).status_code == 404
+
+
+def test_draft_is_not_on_the_course_map(learner_client, draft_beta):
+    assert "Lesson beta" not in learner_client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("persona", ["instructor_client", "superuser_client"])
+def test_draft_is_shown_to_staff_with_a_banner(request, draft_beta, persona):
+    page = request.getfixturevalue(persona).get("/lessons/beta/fundamentals/").content.decode()
     assert "Draft: only staff can see this lesson." in page
 
 
-def test_glossary_index_filters_without_js_and_returns_partial_for_htmx(client, small_course):
-    page = client.get("/glossary/").content.decode()
+def test_glossary_index_lists_every_term(learner_client, small_course):
+    page = learner_client.get("/glossary/").content.decode()
     assert "osteoclast" in page and "PTH" in page
-    filtered = client.get("/glossary/?q=parathyroid").content.decode()
+
+
+def test_glossary_index_filters_without_javascript(learner_client, small_course):
+    filtered = learner_client.get("/glossary/?q=parathyroid").content.decode()
     assert "PTH" in filtered and 'href="/glossary/osteoclast/"' not in filtered
-    partial = client.get("/glossary/?q=osteo", headers={"HX-Request": "true"}).content.decode()
+
+
+def test_glossary_filter_returns_only_the_results_partial_to_htmx(learner_client, small_course):
+    partial = learner_client.get("/glossary/?q=osteo", headers={"HX-Request": "true"}).content.decode()
     assert partial.lstrip().startswith('<div id="glossary-results"') and "<html" not in partial
     assert 'href="/glossary/osteoblast/"' in partial and 'href="/glossary/pth/"' not in partial
 
 
-def test_term_page_shows_entry_see_also_and_lessons_linking_to_section(client, small_course):
-    page = client.get("/glossary/osteoclast/").content.decode()
-    assert "A large cell that dissolves bone." in page
-    assert 'href="/glossary/osteoblast/"' in page
-    assert 'href="/lessons/alpha/fundamentals/#cells"' in page
+@pytest.mark.parametrize(
+    "part, html",
+    [
+        ("definition", "A large cell that dissolves bone."),
+        ("see also", 'href="/glossary/osteoblast/"'),
+        ("lesson section using it", 'href="/lessons/alpha/fundamentals/#cells"'),
+    ],
+)
+def test_term_page_shows(learner_client, small_course, part, html):
+    assert html in learner_client.get("/glossary/osteoclast/").content.decode(), part
 
 
-def test_healthz_ok_and_503_when_database_is_broken(client):
-    assert client.get("/healthz").status_code == 200
+def test_healthz_is_200_when_the_database_answers(learner_client):
+    assert learner_client.get("/healthz").status_code == 200
+
+
+def test_healthz_is_503_when_the_database_is_broken(learner_client):
     with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DatabaseError("down")):
-        response = client.get("/healthz")
+        response = learner_client.get("/healthz")
     assert response.status_code == 503
 
 
-def test_robots_and_sitemap(client, small_course):
-    assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()
-    sitemap = client.get("/sitemap.xml").content.decode()
+def test_robots_txt_names_the_sitemap(learner_client):
+    assert "Sitemap: http://testserver/sitemap.xml" in learner_client.get("/robots.txt").content.decode()
+
+
+def test_sitemap_lists_tiers_and_terms(learner_client, small_course):
+    sitemap = learner_client.get("/sitemap.xml").content.decode()
     assert "/lessons/alpha/academic/" in sitemap and "/glossary/pth/" in sitemap
-    Lesson.objects.filter(slug="beta").update(status=Status.DRAFT)
-    assert "/lessons/beta/" not in client.get("/sitemap.xml").content.decode()
+
+
+def test_sitemap_leaves_out_drafts(learner_client, draft_beta):
+    assert "/lessons/beta/" not in learner_client.get("/sitemap.xml").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -182,8 +217,8 @@ def test_every_script_is_a_same_origin_file_and_no_element_has_an_event_handler(
 
 
 def test_csrf_is_enforced_on_quiz_posts(small_course):
-    client = Client(enforce_csrf_checks=True)
-    response = client.post("/lessons/alpha/fundamentals/quiz/start/")
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/lessons/alpha/fundamentals/quiz/start/")
     assert response.status_code == 403
 
 
@@ -212,24 +247,35 @@ def test_tier_text_is_rendered_on_save_not_per_request(small_course):
     assert 'href="/glossary/osteoclast/"' in text.html and text.toc[0]["id"] == "new"
 
 
-def test_cached_tier_page_sees_edits_at_once_and_gets_a_fresh_nonce_each_time(client, small_course):
-    first = client.get("/lessons/alpha/fundamentals/")
-    second = client.get("/lessons/alpha/fundamentals/")
-    nonce = re.compile(r"nonce-([\w-]+)")
-    assert nonce.search(first["Content-Security-Policy"]).group(1) != nonce.search(second["Content-Security-Policy"]).group(1)
-    assert f'nonce="{nonce.search(second["Content-Security-Policy"]).group(1)}"' in second.content.decode()
+NONCE = re.compile(r"nonce-([\w-]+)")
+
+
+def test_cached_tier_page_gets_a_fresh_nonce_each_time(learner_client, small_course):
+    first = learner_client.get("/lessons/alpha/fundamentals/")
+    second = learner_client.get("/lessons/alpha/fundamentals/")
+    nonce = NONCE.search(second["Content-Security-Policy"]).group(1)
+    assert NONCE.search(first["Content-Security-Policy"]).group(1) != nonce
+    assert f'nonce="{nonce}"' in second.content.decode()
     assert page_cache.NONCE_MARK not in second.content.decode()
+
+
+def test_cached_tier_page_shows_an_edit_at_once(learner_client, small_course):
+    learner_client.get("/lessons/alpha/fundamentals/")
     text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
     text.body = text.body.replace("Osteoclasts again.", "A brand new sentence.")
     text.save()
-    assert "A brand new sentence." in client.get("/lessons/alpha/fundamentals/").content.decode()
+    assert "A brand new sentence." in learner_client.get("/lessons/alpha/fundamentals/").content.decode()
+
+
+def test_cached_tier_page_is_gone_once_its_lesson_is_a_draft(learner_client, small_course):
+    learner_client.get("/lessons/alpha/fundamentals/")
     lesson = Lesson.objects.get(slug="alpha")
     lesson.status = Status.DRAFT
     lesson.save()
-    assert client.get("/lessons/alpha/fundamentals/").status_code == 404
+    assert learner_client.get("/lessons/alpha/fundamentals/").status_code == 404
 
 
-def test_term_rename_delete_and_edit_rerender_exactly_the_affected_tiers(only_small_course):
+def test_editing_a_term_rerenders_exactly_the_tiers_that_mention_it(only_small_course):
     from lessons.models import Term
 
     texts = {t.pk: t.updated_at for t in TierText.objects.all()}
@@ -241,27 +287,35 @@ def test_term_rename_delete_and_edit_rerender_exactly_the_affected_tiers(only_sm
     assert changed == mentioning and changed
     assert all("acting on bone and kidney" in t.html for t in TierText.objects.filter(pk__in=changed))
 
+
+def test_renaming_a_term_moves_its_links(only_small_course):
+    from lessons.models import Term
+
     osteoblast = Term.objects.get(slug="osteoblast")
     osteoblast.slug = "osteoblast-cell"
     osteoblast.save()
     for text in TierText.objects.all():
         assert "/glossary/osteoblast/" not in text.html and "/glossary/osteoblast-cell/" in text.html
 
+
+def test_deleting_a_term_removes_its_links_and_tooltips(only_small_course):
+    from lessons.models import Term
+
     Term.objects.get(slug="bone-mineral-density").delete()
     for text in TierText.objects.all():
         assert "/glossary/bone-mineral-density/" not in text.html and "tip-bone-mineral-density" not in text.html
 
 
-def test_error_pages_are_in_the_site_style(client):
+def test_error_pages_are_in_the_site_style(learner_client):
     from django.template.loader import render_to_string
 
     assert "Something went wrong" in render_to_string("500.html") and "site-header" in render_to_string("500.html")
-    page = client.get("/missing/").content.decode()
+    page = learner_client.get("/missing/").content.decode()
     assert "Page not found" in page and "Educational use only" in page
 
 
-def test_htmx_may_not_evaluate_inline_scripts(client, small_course):
-    page = client.get("/lessons/alpha/fundamentals/").content.decode()
+def test_htmx_may_not_evaluate_inline_scripts(learner_client, small_course):
+    page = learner_client.get("/lessons/alpha/fundamentals/").content.decode()
     config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'', page).group(1)
     assert '"allowEval": false' in config and '"allowScriptTags": false' in config
     assert "<script>" not in page and " onclick=" not in page and "style=" not in page
@@ -277,11 +331,11 @@ def test_editing_a_reference_rerenders_the_tiers_that_cite_it(small_course):
     assert citing.count() == 6 and all("A corrected title" in t.html for t in citing)
 
 
-def test_list_pages_cost_a_fixed_number_of_queries(client, small_course, django_assert_max_num_queries):
-    client.get("/lessons/alpha/fundamentals/quiz/")  # a learner with a session
+def test_list_pages_cost_a_fixed_number_of_queries(learner_client, small_course, django_assert_max_num_queries):
+    learner_client.get("/lessons/alpha/fundamentals/quiz/")  # a learner with a session
     with django_assert_max_num_queries(3):  # lessons, their tiers, this learner's best scores
-        assert client.get("/").status_code == 200
+        assert learner_client.get("/").status_code == 200
     with django_assert_max_num_queries(1):
-        assert client.get("/glossary/").status_code == 200
+        assert learner_client.get("/glossary/").status_code == 200
     with django_assert_max_num_queries(3):
-        assert client.get("/glossary/osteoclast/").status_code == 200
+        assert learner_client.get("/glossary/osteoclast/").status_code == 200

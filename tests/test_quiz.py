@@ -4,6 +4,7 @@ import re
 import threading
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -74,9 +75,9 @@ def test_bundled_quiz_gift_round_trip_is_exact(path: Path):
     assert gift.parse(gift.write(parsed)) == parsed
 
 
-def test_every_quiz_downloads_as_gift_that_reimports_identically(small_course, admin_client):
+def test_every_quiz_downloads_as_gift_that_reimports_identically(small_course, instructor_client):
     quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="fundamentals")
-    response = admin_client.get(f"/admin/lessons/quiz/{quiz.pk}/gift/")
+    response = instructor_client.get(f"/admin/lessons/quiz/{quiz.pk}/gift/")
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('alpha-fundamentals.gift"')
     original = gift.parse((small_course / "alpha" / "fundamentals.gift").read_text())
@@ -90,15 +91,22 @@ def choices(question):
     return {c.text: c.pk for c in question.choices.all()}
 
 
-def test_grading_single_choice_true_false_and_multiple_with_partial_credit(small_course):
-    q1, q2, q3 = Question.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").order_by("position")
-    c1, c2, c3 = choices(q1), choices(q2), choices(q3)
-    assert q1.grade([c1["Osteoclast"]]) == 1 and q1.grade([c1["Osteoblast"]]) == 0
-    assert q2.grade([c2["PTH"]]) == 0.5
-    assert q2.grade([c2["PTH"], c2["Calcitriol"]]) == 1
-    assert q2.grade([c2["PTH"], c2["Calcitriol"], c2["Calcitonin"]]) == 0
-    assert q2.grade([c2["Calcitonin"]]) == 0  # never below zero
-    assert q3.grade([c3["True"]]) == 1 and q3.grade([c3["False"]]) == 0
+@pytest.mark.parametrize(
+    "position, picked, grade",
+    [
+        (1, ["Osteoclast"], 1),
+        (1, ["Osteoblast"], 0),
+        (2, ["PTH"], 0.5),
+        (2, ["PTH", "Calcitriol"], 1),
+        (2, ["PTH", "Calcitriol", "Calcitonin"], 0),
+        (2, ["Calcitonin"], 0),  # never below zero
+        (3, ["True"], 1),
+        (3, ["False"], 0),
+    ],
+)
+def test_grade_of_a_choice_set(small_course, position, picked, grade):
+    question = Question.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").order_by("position")[position - 1]
+    assert question.grade([choices(question)[text] for text in picked]) == grade
 
 
 # --- The answer flow --------------------------------------------------------------------
@@ -157,19 +165,31 @@ def test_htmx_answer_returns_feedback_fragment(client, small_course):
     assert "✗ Not quite" in body and wrong.feedback in body and "Next question" in body
 
 
-def test_unfinished_attempt_resumes_and_retake_keeps_the_old_attempt(client, small_course):
-    attempt = start(client)
+def answer_current(client, attempt):
     question, _ = current_question(client)
     client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
-    client.post(URL + "start/")  # does not start over while unfinished
+
+
+def test_start_while_unfinished_resumes_the_same_attempt(learner_client, small_course):
+    attempt = start(learner_client)
+    answer_current(learner_client, attempt)
+    learner_client.post(URL + "start/")
     assert Attempt.objects.filter(learner=attempt.learner).count() == 1
-    assert "Question 2 of 3" in client.get(URL).content.decode()
-    for _ in range(2):
-        q, _ = current_question(client)
-        client.post(URL + "answer/", {"attempt": attempt.pk, "question": q.pk, "choice": q.choices.first().pk})
-    client.post(URL + "start/")
+    assert "Question 2 of 3" in learner_client.get(URL).content.decode()
+
+
+def test_retake_after_finishing_keeps_the_old_attempt(learner_client, small_course):
+    attempt = start(learner_client)
+    for _ in range(3):
+        answer_current(learner_client, attempt)
+    learner_client.post(URL + "start/")
     assert Attempt.objects.filter(learner=attempt.learner).count() == 2
     assert Answer.objects.filter(attempt=attempt).count() == 3
+
+
+def test_second_learner_gets_an_attempt_of_their_own(learner_client, second_learner_client, small_course):
+    first, second = start(learner_client), start(second_learner_client)
+    assert first.pk != second.pk and first.learner != second.learner
 
 
 # --- Forged and malformed input -----------------------------------------------------------
@@ -183,26 +203,47 @@ def bad_post(client, data, status=400, headers=None):
     return response.content.decode()
 
 
-@pytest.mark.parametrize("htmx", [False, True])
-def test_forged_answers_get_400_with_a_message_and_change_nothing(client, small_course, htmx):
-    headers = {"HX-Request": "true"} if htmx else {}
-    attempt = start(client)
-    question, _ = current_question(client)
+@pytest.fixture
+def answering(learner_client, small_course):
+    """A learner on question 1 of an attempt, and the ids a forged answer borrows."""
+    attempt = start(learner_client)
+    question, _ = current_question(learner_client)
     other_question = Question.objects.filter(quiz=question.quiz).exclude(pk=question.pk).first()
-    other_quiz_question = Question.objects.exclude(quiz=question.quiz).first()
-    mine = question.choices.first().pk
-    assert "does not belong to this question" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": other_question.choices.first().pk}, headers=headers)
-    assert "not part of this quiz" in bad_post(client, {"attempt": attempt.pk, "question": other_quiz_question.pk, "choice": mine}, headers=headers)
-    assert "must be a whole number" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": "1; DROP TABLE"}, headers=headers)
-    assert "must be a whole number" in bad_post(client, {"attempt": "abc", "question": question.pk, "choice": mine}, headers=headers)
-    assert "Choose an answer" in bad_post(client, {"attempt": attempt.pk, "question": question.pk}, headers=headers)
-    assert "exactly one answer" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": [c.pk for c in question.choices.all()]}, headers=headers)
-    stranger = Attempt.objects.create(quiz=question.quiz, learner="someone-else")
-    assert "not yours" in bad_post(client, {"attempt": stranger.pk, "question": question.pk, "choice": mine}, headers=headers)
-    client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": mine})
-    assert "already answered" in bad_post(client, {"attempt": attempt.pk, "question": question.pk, "choice": mine}, headers=headers)
-    Attempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(), score=0)
-    assert "already finished" in bad_post(client, {"attempt": attempt.pk, "question": other_question.pk, "choice": other_question.choices.first().pk}, headers=headers)
+    return SimpleNamespace(
+        client=learner_client, attempt=attempt, question=question, other_question=other_question,
+        other_quiz_question=Question.objects.exclude(quiz=question.quiz).first(), mine=question.choices.first().pk,
+    )
+
+
+def answer_already_given(s):
+    s.client.post(URL + "answer/", {"attempt": s.attempt.pk, "question": s.question.pk, "choice": s.mine})
+    return {"attempt": s.attempt.pk, "question": s.question.pk, "choice": s.mine}
+
+
+def answer_after_finishing(s):
+    Attempt.objects.filter(pk=s.attempt.pk).update(finished_at=timezone.now(), score=0)
+    return {"attempt": s.attempt.pk, "question": s.other_question.pk, "choice": s.other_question.choices.first().pk}
+
+
+FORGED = {
+    "choice of another question": (lambda s: {"attempt": s.attempt.pk, "question": s.question.pk, "choice": s.other_question.choices.first().pk}, "does not belong to this question"),
+    "question of another quiz": (lambda s: {"attempt": s.attempt.pk, "question": s.other_quiz_question.pk, "choice": s.mine}, "not part of this quiz"),
+    "choice not a number": (lambda s: {"attempt": s.attempt.pk, "question": s.question.pk, "choice": "1; DROP TABLE"}, "must be a whole number"),
+    "attempt not a number": (lambda s: {"attempt": "abc", "question": s.question.pk, "choice": s.mine}, "must be a whole number"),
+    "no choice": (lambda s: {"attempt": s.attempt.pk, "question": s.question.pk}, "Choose an answer"),
+    "every choice of a single-choice question": (lambda s: {"attempt": s.attempt.pk, "question": s.question.pk, "choice": [c.pk for c in s.question.choices.all()]}, "exactly one answer"),
+    "someone else's attempt": (lambda s: {"attempt": Attempt.objects.create(quiz=s.question.quiz, learner="someone-else").pk, "question": s.question.pk, "choice": s.mine}, "not yours"),
+    "question already answered": (answer_already_given, "already answered"),
+    "attempt already finished": (answer_after_finishing, "already finished"),
+}
+
+
+@pytest.mark.parametrize("case", FORGED)
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_forged_answer_gets_400_with_a_message_and_changes_nothing(answering, case, htmx):
+    forge, message = FORGED[case]
+    data = forge(answering)
+    assert message in bad_post(answering.client, data, headers={"HX-Request": "true"} if htmx else {})
 
 
 def test_answer_endpoint_refuses_get(client, small_course):
@@ -284,11 +325,22 @@ def test_statistics_match_hand_computed_moodle_figures(small_course):
     assert picked[q1.choices.first().pk] == 4
 
 
-def test_statistics_page_is_for_staff_only(client, small_course, admin_client):
-    quiz = Quiz.objects.first()
-    url = f"/admin/lessons/quiz/{quiz.pk}/statistics/"
-    assert client.get(url).status_code == 302
-    page = admin_client.get(url).content.decode()
+def statistics_url():
+    return f"/admin/lessons/quiz/{Quiz.objects.first().pk}/statistics/"
+
+
+def test_statistics_page_sends_an_anonymous_reader_to_log_in(learner_client, small_course):
+    response = learner_client.get(statistics_url())
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_statistics_page_is_forbidden_to_an_instructor_without_quiz_rights(quizless_instructor_client, small_course):
+    assert quizless_instructor_client.get(statistics_url()).status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["instructor_client", "superuser_client"])
+def test_statistics_page_shows_the_moodle_figures_to_staff_with_quiz_rights(request, small_course, persona):
+    page = request.getfixturevalue(persona).get(statistics_url()).content.decode()
     assert "Facility index" in page and "Discrimination index" in page and "Discriminative efficiency" in page
 
 
@@ -325,10 +377,15 @@ def test_concurrent_answers_on_many_attempts_lose_nothing(live_server, small_cou
     assert Attempt.objects.filter(finished_at__isnull=False).count() == 12
 
 
-def test_quiz_question_and_feedback_pages_cost_a_fixed_number_of_queries(client, small_course, django_assert_max_num_queries):
-    attempt = start(client)
+def test_question_page_costs_a_fixed_number_of_queries(learner_client, small_course, django_assert_max_num_queries):
+    start(learner_client)
     with django_assert_max_num_queries(6):
-        question, _ = current_question(client)
-    client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
+        current_question(learner_client)
+
+
+def test_feedback_page_costs_a_fixed_number_of_queries(learner_client, small_course, django_assert_max_num_queries):
+    attempt = start(learner_client)
+    question, _ = current_question(learner_client)
+    learner_client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
     with django_assert_max_num_queries(6):
-        assert client.get(f"{URL}?answered={question.pk}").status_code == 200
+        assert learner_client.get(f"{URL}?answered={question.pk}").status_code == 200
