@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lessons.middleware.ProgressMiddleware",
+    "lessons.middleware.StaffIdleMiddleware",
+    "lessons.middleware.PermissionsPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -116,6 +119,14 @@ if os.environ.get("CACHE_URL"):
         "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
     }[url.split(":", 1)[0]]
     CACHES = {"default": {"BACKEND": backend, "LOCATION": url}}
+else:
+    # Shared by every process on this machine, so rate limits hold across gunicorn workers.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CACHE_DIR") or BASE_DIR / "var" / "cache",
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -132,6 +143,12 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind N trusted proxies that each append to X-Forwarded-For, the client is the Nth
+# address from the right; with none, REMOTE_ADDR (lessons.throttling.client_ip).
+# Failures during a lockout do not extend it.
+TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "lessons.throttling.client_ip"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = envbool("AXES_ENABLED", "1")
 
 LANGUAGE_CODE = "en"
@@ -152,10 +169,14 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
-# Signed-cookie sessions: a reader's progress costs no query and needs no shared store
-# across app servers. They hold only the learner id, tiers read and the last tier.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+LOGIN_REDIRECT_URL = "/"
+# Sessions live on the server (cache in front of the database), so logging out, changing a
+# password or "log out everywhere" ends them. Readers need none: their progress rides in
+# a signed cookie (lessons/middleware.py); the session starts with the first quiz.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+PROGRESS_COOKIE_AGE = 60 * 60 * 24 * 365
+STAFF_IDLE_SECONDS = envint("STAFF_IDLE_SECONDS", 4 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token rides in hx-headers
 
@@ -175,6 +196,7 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    "report-uri": ["/csp-report"],
 }
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("DJANGO_SSL_REDIRECT", "1")
@@ -186,8 +208,11 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# Quiz answers a session may post per minute before it is told to slow down.
+# Quiz answers and starts per minute, per learner and per client address (a classroom
+# behind one address gets ten learners' worth) before they are told to slow down.
 QUIZ_RATE_LIMIT = envint("QUIZ_RATE_LIMIT", 60)
+QUIZ_IP_RATE_LIMIT = envint("QUIZ_IP_RATE_LIMIT", 10 * QUIZ_RATE_LIMIT)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ urlpatterns = [
     path("glossary/<slug:slug>/", views.term_page, name="term"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("csp-report", views.csp_report, name="csp_report"),
     path("sitemap.xml", sitemap, {"sitemaps": {"lessons": TierSitemap, "glossary": TermSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
 ]

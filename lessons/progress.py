@@ -1,5 +1,6 @@
-"""What a reader has done, kept in this browser's session: a learner id, the tiers read
-and the last tier opened per lesson."""
+"""What a reader has done in this browser: the tiers read and the last tier per lesson in
+`request.progress` (a signed cookie, see middleware.ProgressMiddleware, so reading writes
+no session), and the learner id in the server-side session once they start a quiz."""
 
 import uuid
 
@@ -21,18 +22,18 @@ def existing_learner_id(request: HttpRequest) -> str:
 
 
 def note_reading(request: HttpRequest, slug: str, tier: str) -> None:
-    read = request.session.get("read", [])
+    read = request.progress.get("read", [])
     if f"{slug}/{tier}" not in read:
-        request.session["read"] = [*read, f"{slug}/{tier}"]
-    last = request.session.get("last_tier", {})
+        request.progress["read"] = [*read, f"{slug}/{tier}"]
+    last = request.progress.get("last_tier", {})
     if last.get(slug) != tier:
-        request.session["last_tier"] = {**last, slug: tier}
+        request.progress["last_tier"] = {**last, slug: tier}
 
 
 def tiers_read(request: HttpRequest) -> set:
-    return set(request.session.get("read", []))
+    return set(request.progress.get("read", []))
 
 
 def last_tier(request: HttpRequest, slug: str) -> str:
-    tier = request.session.get("last_tier", {}).get(slug, Tier.FUNDAMENTALS)
+    tier = request.progress.get("last_tier", {}).get(slug, Tier.FUNDAMENTALS)
     return tier if tier in TIERS else Tier.FUNDAMENTALS

@@ -2,8 +2,6 @@
 
 import random
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from . import throttling
 from .forms import AnsweredForm, AnswerForm
 from .models import TIERS, Answer, Attempt, Lesson, Question, QuestionKind, Quiz, Tier
 from .page_cache import render_page
@@ -124,6 +123,8 @@ def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
 def quiz_start(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     quiz = _quiz(request, slug, tier)
     learner = learner_id(request)
+    if throttling.too_fast(request, learner):
+        return _refuse_answer(request, quiz, "You are starting quizzes faster than anyone can read. Wait a minute, then try again.", 429)
     current = Attempt.objects.filter(quiz=quiz, learner=learner, finished_at__isnull=True).first()
     if current is None:
         user = request.user if request.user.is_authenticated else None
@@ -134,16 +135,6 @@ def quiz_start(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
 def _refuse_answer(request: HttpRequest, quiz: Quiz, message: str, status: int = 400) -> HttpResponse:
     """The quiz card with what was wrong with the answer, as a 4xx."""
     return render_page(request, "lessons/quiz.html", _context(quiz, state="error", message=message), partial="card", status=status)
-
-
-def _rate_limited(learner: str) -> bool:
-    key = f"quiz-rate:{learner}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, 90)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    return count > settings.QUIZ_RATE_LIMIT
 
 
 def _parse_answer(request: HttpRequest, quiz: Quiz, learner: str):
@@ -182,7 +173,7 @@ def _finish(attempt: Attempt) -> None:
 def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     quiz = _quiz(request, slug, tier)
     learner = learner_id(request)
-    if _rate_limited(learner):
+    if throttling.too_fast(request, learner):
         return _refuse_answer(request, quiz, "You are answering faster than anyone can read. Wait a minute, then try again.", 429)
     try:
         with transaction.atomic():

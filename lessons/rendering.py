@@ -7,6 +7,7 @@ Python-Markdown element tree with one Aho-Corasick pass per text node, so its co
 not grow with the number of terms.
 """
 
+import html as html_lib
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
@@ -248,6 +249,27 @@ class GlossaryLinker(Treeprocessor):
         return head, links
 
 
+RESERVED_IDS = re.compile(
+    r"^(main|lesson|lesson-title|content|quiz-card|quiz-heading|toc-h|objectives-h|references|evidence-legend(-h)?"
+    r"|(tip|dg|ref|diagram)-.*)$"
+)
+
+
+class ReservedIds(Treeprocessor):
+    """Drop ids written in markdown ({#main}) that the page or the renderer itself uses."""
+
+    def run(self, root):
+        for el in root.iter():
+            if RESERVED_IDS.match(el.get("id", "")):
+                del el.attrib["id"]
+
+
+class SafeIdsExtension(Extension):
+    def extendMarkdown(self, md):
+        # After attr_list (8) has set ids from {#...}, before toc (5) fills in missing ones.
+        md.treeprocessors.register(ReservedIds(md), "reserved_ids", 7)
+
+
 class _RenderState:
     """What one render collects as it goes: citations, linked terms, evidence levels, problems."""
 
@@ -274,9 +296,22 @@ class CourseExtension(Extension):
         md.treeprocessors.register(GlossaryLinker(md, self.state), "glossary", 15)
 
 
+# Ids the page itself uses: markdown may not take them, or point a tooltip at them.
+ANCHOR = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]{0,99}$")
+
+
+def _attribute_filter(tag, name, value):
+    if name == "aria-describedby":
+        return value if re.fullmatch(r"tip-[a-z0-9-]+", value) else None
+    if name == "id":
+        return value if ANCHOR.match(value) else None
+    return value
+
+
 def sanitise(html):
     return nh3.clean(
-        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}, link_rel=None
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}, link_rel=None,
+        attribute_filter=_attribute_filter,
     )
 
 
@@ -347,15 +382,17 @@ def render_markdown(text):
     if check_markdown(text):
         return _refused_html(text)
     try:
-        return sanitise(markdown.markdown(text, extensions=EXTENSIONS))
+        return sanitise(markdown.markdown(text, extensions=[*EXTENSIONS, SafeIdsExtension()]))
     except RecursionError:
         return _refused_html(text)
 
 
 def _flatten_toc(tokens, out=None):
+    # Python-Markdown gives names HTML-escaped; templates escape them again, so store text.
     out = [] if out is None else out
     for token in tokens:
-        out.append({"id": token["id"], "name": token["name"], "level": token["level"]})
+        if ANCHOR.match(token["id"]):
+            out.append({"id": token["id"], "name": html_lib.unescape(token["name"]), "level": token["level"]})
         _flatten_toc(token.get("children", []), out)
     return out
 
@@ -380,7 +417,7 @@ def render_tier(body, tier, sources: RenderSources):
         return RenderResult(html=_refused_html(body), problems=refused)
     source = DIAGRAM_LINE.sub(stash_diagram, body)
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, "toc", CourseExtension(state)], extension_configs=EXTENSION_CONFIGS
+        extensions=[*EXTENSIONS, "toc", CourseExtension(state), SafeIdsExtension()], extension_configs=EXTENSION_CONFIGS
     )
     try:
         html = sanitise(md.convert(source))

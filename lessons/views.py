@@ -1,18 +1,21 @@
 """Public reading pages: course map, lesson tiers, glossary, and the operator endpoints."""
 
+import logging
 from collections import defaultdict
 
 from django.db import DatabaseError, connection
 from django.db.models import Max, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import page_cache, progress
 from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText
 from .page_cache import render_page
 
+logger = logging.getLogger(__name__)
 TIER_CHOICES = [(t, Tier(t).label) for t in TIERS]
 
 
@@ -130,6 +133,15 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    """Browsers post Content-Security-Policy violations here; they go to the log."""
+    body = request.body[:4096].decode("utf-8", errors="replace")
+    logger.warning("CSP violation from %s: %s", request.headers.get("user-agent", "?")[:120], body)
+    return HttpResponse(status=204)
 
 
 @require_GET

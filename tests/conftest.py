@@ -258,9 +258,12 @@ def copy_of_bundled(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_page_cache():
+    from django.core.cache import cache
+
     from lessons import page_cache
 
     page_cache.clear()
+    cache.clear()  # rate-limit counters live in the shared (file) cache
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Issue 20: inputs that cannot crash or stall a server, and imports as strict as the admin."""
 
+import re
 import time
 
 import pytest
@@ -166,3 +167,221 @@ def test_term_name_already_in_the_database_is_refused(small_course):
     with pytest.raises(ContentError) as caught:
         load_course(read_course(small_course))
     assert "already a name of the term “Bone lining cell”" in "\n".join(caught.value.errors)
+
+
+# --- Markup the renderer did not produce ------------------------------------------------
+
+
+def _render(body):
+    from lessons.rendering import Glossary, RenderSources, render_tier
+
+    return render_tier(body, "fundamentals", RenderSources(Glossary([("osteoclast", ["osteoclast"], False, {})]), {}, {}))
+
+
+def test_markdown_cannot_point_a_tooltip_at_the_page(db):
+    html = _render('A [link](/x){: .term aria-describedby="main" } here.').html
+    assert 'aria-describedby="main"' not in html
+
+
+@pytest.mark.parametrize("anchor", ["main", "lesson-title", "tip-osteoclast", "ref-smith2020", "quiz-card"])
+def test_markdown_cannot_take_an_id_the_page_uses(db, anchor):
+    html = _render(f"## Heading {{#{anchor}}}\n\nAn osteoclast.").html
+    assert f'id="{anchor}"' not in html.split('<div class="tips">')[0]
+
+
+def test_contents_list_shows_headings_with_ampersands_once_escaped(db):
+    toc = _render("## Calcium & PTH <3\n\ntext").toc
+    assert toc[0]["name"] == "Calcium & PTH <3"
+
+
+def test_a_heading_attribute_cannot_smuggle_markup_into_an_anchor(db):
+    result = _render('## H {#x"><img src=x onerror=alert(1)>}\n\ntext')
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_:.-]*", item["id"]) for item in result.toc)
+    assert "onerror" not in result.html
+
+
+# --- Sessions that end ------------------------------------------------------------------
+
+
+def _copy_session(client):
+    from django.test import Client
+
+    copy = Client()
+    copy.cookies["sessionid"] = client.cookies["sessionid"].value
+    return copy
+
+
+def test_a_copied_admin_session_is_refused_after_logout(client, instructor):
+    client.post("/admin/login/", {"username": "ina", "password": "pw-ina-123456"})
+    copy = _copy_session(client)
+    assert copy.get("/admin/").status_code == 200
+    client.post("/admin/logout/")
+    response = copy.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_copied_admin_session_is_refused_after_a_password_change(client, instructor):
+    client.post("/admin/login/", {"username": "ina", "password": "pw-ina-123456"})
+    copy = _copy_session(client)
+    response = client.post(
+        "/admin/password_change/",
+        {"old_password": "pw-ina-123456", "new_password1": "a-new-pw-98765", "new_password2": "a-new-pw-98765"},
+    )
+    assert response.status_code == 302
+    assert copy.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 200  # the session that changed it stays in
+
+
+def test_staff_sessions_end_after_hours_idle_not_a_year(client, instructor, settings):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.post("/admin/login/", {"username": "ina", "password": "pw-ina-123456"})
+    client.get("/admin/")
+    session = Session.objects.get(session_key=client.cookies["sessionid"].value)
+    left = (session.expire_date - timezone.now()).total_seconds()
+    assert 0 < left <= settings.STAFF_IDLE_SECONDS
+
+
+def test_reading_creates_no_session_and_no_session_row(client, small_course):
+    from django.contrib.sessions.models import Session
+
+    response = client.get("/lessons/alpha/fundamentals/")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert Session.objects.count() == 0
+    assert "progress" in response.cookies  # what was read rides in a signed cookie
+    assert client.get("/lessons/alpha/").url.endswith("/alpha/fundamentals/")
+
+
+def test_a_forged_progress_cookie_is_ignored(client, small_course):
+    client.cookies["progress"] = '{"last_tier": {"alpha": "academic"}}'
+    assert client.get("/lessons/alpha/").url.endswith("/alpha/fundamentals/")
+
+
+# --- Headers and endpoints ----------------------------------------------------------------
+
+
+def test_pages_send_a_permissions_policy_and_a_csp_report_endpoint(client, small_course):
+    response = client.get("/lessons/alpha/fundamentals/")
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "report-uri /csp-report" in response["Content-Security-Policy"]
+
+
+def test_csp_reports_are_logged_and_answered_204(client, caplog):
+    response = client.post("/csp-report", b'{"csp-report": {"violated-directive": "script-src"}}', content_type="application/csp-report")
+    assert response.status_code == 204
+    assert "script-src" in caplog.text
+
+
+def test_login_with_a_rejected_next_lands_on_the_course_map(client, instructor):
+    response = client.post("/admin/login/?next=https://evil.example/", {"username": "ina", "password": "pw-ina-123456", "next": "https://evil.example/"})
+    assert response.status_code == 302
+    assert not response["Location"].startswith("https://evil")
+
+
+def test_an_instructor_without_lesson_rights_sees_no_drafts_and_no_preview(client, small_course, instructor):
+    from django.contrib.auth.models import User
+
+    Lesson.objects.filter(slug="alpha").update(status="draft")
+    clerk = User.objects.create_user("clerk", password="pw-clerk-12345", is_staff=True)
+    client.force_login(clerk)
+    assert client.get("/lessons/alpha/fundamentals/").status_code == 404
+    assert client.post("/admin/lessons/tiertext/preview/", {"body": "x"}).status_code == 403
+
+
+# --- Throttling that matches the deployment ------------------------------------------------
+
+
+def test_behind_a_proxy_one_clients_bad_logins_do_not_lock_out_another(client, instructor, settings):
+    from django.test import Client
+
+    settings.AXES_ENABLED = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The attacker also forges an X-Forwarded-For of the colleague's address: the proxy appends the real one.
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        attacker.post("/admin/login/?next=/admin/", {"username": "ina", "password": "wrong"})
+    assert attacker.post("/admin/login/?next=/admin/", {"username": "ina", "password": "pw-ina-123456"}).status_code == 429
+    colleague = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    response = colleague.post("/admin/login/?next=/admin/", {"username": "ina", "password": "pw-ina-123456"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_failures_during_a_lockout_do_not_extend_it(client, instructor, settings):
+    from axes.models import AccessAttempt
+
+    settings.AXES_ENABLED = True
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/?next=/admin/", {"username": "ina", "password": "wrong"})
+    first = AccessAttempt.objects.get().attempt_time
+    client.post("/admin/login/?next=/admin/", {"username": "ina", "password": "wrong"})
+    assert AccessAttempt.objects.get().attempt_time == first
+
+
+def test_starting_quizzes_is_rate_limited_too(client, small_course, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.QUIZ_RATE_LIMIT = 3
+    url = "/lessons/alpha/fundamentals/quiz/start/"
+    statuses = [client.post(url).status_code for _ in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+
+
+def test_one_address_is_limited_even_with_a_fresh_cookie_each_time(small_course, settings):
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    settings.QUIZ_IP_RATE_LIMIT = 4
+    url = "/lessons/alpha/fundamentals/quiz/start/"
+    statuses = [Client(REMOTE_ADDR="192.0.2.5").post(url).status_code for _ in range(6)]
+    assert statuses == [302, 302, 302, 302, 429, 429]
+
+
+def test_the_quiz_limit_is_shared_by_every_worker_process(transactional_db, course_dir, tmp_path):
+    """Two gunicorn workers, one learner: the limit counts answers and starts across both."""
+    import http.cookiejar
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from django.conf import settings
+
+    from .test_load import database_url, free_port
+
+    load_course(read_course(course_dir))
+    port, cache_dir = free_port(), tmp_path / "cache"
+    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_DEBUG": "1", "AXES_ENABLED": "0", "QUIZ_RATE_LIMIT": "4",
+           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "CACHE_DIR": str(cache_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "hormonebone.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--reuse-port"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        for _ in range(200):
+            try:
+                page = opener.open(base + "/lessons/alpha/fundamentals/quiz/", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.05)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        statuses = []
+        for _ in range(8):
+            request = urllib.request.Request(
+                base + "/lessons/alpha/fundamentals/quiz/start/", data=f"csrfmiddlewaretoken={token}".encode(),
+                headers={"Referer": base + "/", "Connection": "close"},
+            )
+            try:
+                statuses.append(opener.open(request, timeout=5).status)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+        assert statuses == [200] * 4 + [429] * 4, statuses
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
