@@ -31,12 +31,14 @@ migrations-check: $(BIN)/.installed
 test: $(BIN)/.installed-dev migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Production-style server: gunicorn with DEBUG off (needs DJANGO_SECRET_KEY).
+# Production settings on http://127.0.0.1:$(PORT) (needs DJANGO_SECRET_KEY). DJANGO_HTTPS=0:
+# plain http on loopback, no SSL redirect or Secure cookies; behind a proxy leave it unset.
+SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 PORT=$(PORT)
 serve: $(BIN)/.installed
-	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --no-input -v0
-	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=0 $(BIN)/python manage.py import_content
-	DJANGO_DEBUG=0 $(BIN)/gunicorn hormonebone.wsgi -b 127.0.0.1:$(PORT) -w $${WEB_CONCURRENCY:-3} --access-logfile -
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --no-input
+	$(SERVE_ENV) $(BIN)/python manage.py import_content
+	$(SERVE_ENV) $(BIN)/python -m gunicorn -c deploy/gunicorn.conf.py hormonebone.wsgi -b 127.0.0.1:$(PORT)
 
 bench: $(BIN)/.installed-dev
 	$(BIN)/python -m tests.bench

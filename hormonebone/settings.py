@@ -11,6 +11,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from hormonebone.cache import cache_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -109,16 +111,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    # The test database sits beside the one configured, so a test that starts another
+    # pytest or server on its own DATABASE_URL never touches this run's test database.
+    _db_name = Path(DATABASES["default"]["NAME"])
+    _test_dir = BASE_DIR / "var" if _db_name == BASE_DIR / "db.sqlite3" else _db_name.parent
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_dir / f"test_{_db_name.stem}.sqlite3")}
 
 if os.environ.get("CACHE_URL"):
-    # Only memcached/redis URLs are meaningful across several app servers.
-    url = os.environ["CACHE_URL"]
-    backend = {
-        "redis": "django.core.cache.backends.redis.RedisCache",
-        "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
-    }[url.split(":", 1)[0]]
-    CACHES = {"default": {"BACKEND": backend, "LOCATION": url}}
+    # A cache shared by every app server (quiz rate limits). hormonebone.cache wraps
+    # Django's own Redis backend so that a cache outage is logged and degrades to misses
+    # instead of failing requests.
+    CACHES = {"default": cache_config(os.environ["CACHE_URL"])}
 else:
     # Shared by every process on this machine, so rate limits hold across gunicorn workers.
     CACHES = {
@@ -157,12 +160,12 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "hormonebone.storage.StaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -198,7 +201,18 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "report-uri": ["/csp-report"],
 }
-if not DEBUG:
+# DJANGO_HTTPS=0 is for `make serve`: production settings reached over plain http on
+# loopback, where an SSL redirect or Secure cookies would lock the browser out. It is
+# refused for any host a proxy could forward, so a server behind a proxy stays strict.
+HTTPS = not DEBUG and envbool("DJANGO_HTTPS", "1")
+if not DEBUG and not HTTPS:
+    public = [h for h in ALLOWED_HOSTS if h not in {"localhost", "127.0.0.1", "[::1]"}]
+    if public:
+        raise ImproperlyConfigured(
+            f"DJANGO_HTTPS=0 serves plain http and is only for loopback, but DJANGO_ALLOWED_HOSTS "
+            f"names {', '.join(public)}. Unset DJANGO_HTTPS behind a proxy."
+        )
+if HTTPS:
     SECURE_SSL_REDIRECT = envbool("DJANGO_SSL_REDIRECT", "1")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -208,15 +222,28 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Where readers reach the site, for links that commands print (createinstructor).
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+
 # Quiz answers and starts per minute, per learner and per client address (a classroom
 # behind one address gets ten learners' worth) before they are told to slow down.
 QUIZ_RATE_LIMIT = envint("QUIZ_RATE_LIMIT", 60)
 QUIZ_IP_RATE_LIMIT = envint("QUIZ_IP_RATE_LIMIT", 10 * QUIZ_RATE_LIMIT)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "WARNING")
+# One line per event. Django's default config gives the "django" logger a console
+# handler of its own in DEBUG, which also propagates to the root one: every line twice.
+# 4xx responses are not logged as warnings: the request log (runserver's, gunicorn's
+# access log) already has them with their status.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+    },
 }

@@ -1,10 +1,12 @@
 import getpass
 import os
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 
 class Command(BaseCommand):
@@ -35,7 +37,9 @@ class Command(BaseCommand):
         user.save()
         user.groups.add(group)
         verb = "Created" if created else "Promoted"
-        self.stdout.write(self.style.SUCCESS(f"{verb} instructor '{username}'. Log in at /admin/."))
+        # SITE_URL: DJANGO_SITE_URL, or http://127.0.0.1:$PORT as `make run PORT=…` serves it.
+        admin_url = settings.SITE_URL + reverse("admin:index")
+        self.stdout.write(self.style.SUCCESS(f"{verb} instructor '{username}'. Log in at {admin_url}"))
 
     def _prompt(self):
         first = getpass.getpass("Password: ")
