@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test serve bench check-python migrations-check clean
+.PHONY: run test test-cluster cluster serve bench check-python migrations-check clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else "Hormones & Bone needs Python 3.12 or newer, but $(PYTHON) is %d.%d.%d. Install 3.12+ or run: make PYTHON=/path/to/python3.12 ..." % v[:3])'
@@ -30,6 +30,14 @@ migrations-check: $(BIN)/.installed
 
 test: $(BIN)/.installed-dev migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The cross-server tests (tests/test_cluster.py) against a throwaway cluster.
+test-cluster: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest -m cluster $(PYTEST_ARGS)
+
+# nginx (TLS) -> two gunicorn app servers -> PostgreSQL + Redis on loopback, until Ctrl-C.
+cluster: $(BIN)/.installed
+	$(BIN)/python deploy/cluster.py
 
 # Production settings on http://127.0.0.1:$(PORT) (needs DJANGO_SECRET_KEY). DJANGO_HTTPS=0:
 # plain http on loopback, no SSL redirect or Secure cookies; behind a proxy leave it unset.

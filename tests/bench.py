@@ -1,9 +1,11 @@
 """Performance report: throughput under load, page weight, and glossary-linking cost.
 
-Run with `make bench`. Everything is throwaway: a temp SQLite database and STATIC_ROOT,
-gunicorn on a free loopback port with production settings, killed at the end. It is a
-report, so it exits 0 even when a target fails; non-zero only if setup or the server fails.
-BENCH_SECONDS (default 8) sets the duration of each load run.
+Run with `make bench`. Everything is throwaway: a temp SQLite database, a temp PostgreSQL
+(deploy/cluster.py's), a temp STATIC_ROOT, gunicorn on a free loopback port with
+production settings (deploy/gunicorn.conf.py, 2 workers), killed at the end; then the
+whole cluster (nginx, app servers, PostgreSQL, Redis) with two app servers and with one.
+It is a report, so it exits 0 even when a target fails; non-zero only if setup or the
+server fails. BENCH_SECONDS (default 8) sets the duration of each load run.
 """
 
 import gzip
@@ -27,14 +29,30 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode, urlsplit
 
+import brotli
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "lessons" / "content"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 16
 TRIVIAL, LESSON, GLOSSARY = "/robots.txt", "/lessons/bone-is-alive/intermediate/", "/glossary/"
 QUIZ = "/lessons/bone-is-alive/fundamentals/quiz/"
+TERM = "/glossary/{slug}/"  # the first bundled term, filled in by public_pages()
 FORM_FIELDS = ("attempt", "question", "choice")
-WEIGHT_BUDGET_KB, LESSON_RATIO_TARGET = 60, 0.60
+WEIGHT_BUDGET_KB, PAGE_RATIO_TARGET, ANSWER_RATIO_TARGET = 60, 0.60, 0.25
+WORKERS = 2
+
+
+def public_pages() -> list:
+    """Every anonymous GET page, with the label the report prints."""
+    slug = tomllib.loads((CONTENT / "glossary.toml").read_text())["term"][0]["slug"]
+    return [
+        ("course map /", "/"),
+        ("lesson tier page", LESSON),
+        ("glossary index", GLOSSARY),
+        ("term page", TERM.format(slug=slug)),
+        ("quiz page (a question)", QUIZ),
+    ]
 
 
 def print_machine():
@@ -48,30 +66,28 @@ def print_machine():
     print(f"load      {generator}, {CONNECTIONS} connections, {SECONDS} s per target\n")
 
 
-def child_env(tmp: Path) -> dict:
-    # STATIC_ROOT is not read from the environment, so a one-line settings module
-    # layered on the production settings points it into the temp dir.
-    static_root = str(tmp / "static")
-    settings = f"from hormonebone.settings import *  # noqa\nSTATIC_ROOT = {static_root!r}\n"
-    (tmp / "bench_settings.py").write_text(settings)
+def child_env(tmp: Path, database_url: str) -> dict:
     return {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "hormonebone.settings",
+        "DATABASE_URL": database_url,
+        "DJANGO_STATIC_ROOT": str(tmp / "static"),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SSL_REDIRECT": "0",
+        "DJANGO_HTTPS": "0",
         "AXES_ENABLED": "0",
         "QUIZ_RATE_LIMIT": "1000000",
+        "WEB_CONCURRENCY": str(WORKERS),
     }
 
 
-def prepare_site(env: dict):
-    for args in (["migrate", "--no-input"], ["import_content"], ["collectstatic", "--no-input"]):
+def prepare_site(env: dict, static=True):
+    steps = [["migrate", "--no-input"], ["import_content"]] + ([["collectstatic", "--no-input"]] if static else [])
+    for args in steps:
         command = [sys.executable, "manage.py", *args, "-v0"]
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         if done.returncode:
             sys.exit(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
 
@@ -83,7 +99,7 @@ def free_port() -> int:
 
 
 def start_server(env: dict, port: int, log) -> subprocess.Popen | None:
-    cmd = [sys.executable, "-m", "gunicorn", "hormonebone.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"]
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "hormonebone.wsgi", "-b", f"127.0.0.1:{port}"]
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.poll() is None:
@@ -230,13 +246,14 @@ def quiz_learner(port):
     return worker
 
 
-def measure_throughput(port):
+def measure_throughput(port, database: str, server) -> dict:
     reader = Client(port)
     reader.request("GET", LESSON)  # the returning reader's signed-cookie session and CSRF cookie
+    reader.request("GET", QUIZ)
+    reader.request("POST", QUIZ + "start/")  # so the quiz page shows a question
     cookies = reader.cookies
     results = {}
-    targets = [("trivial view /robots.txt", TRIVIAL), ("lesson tier page", LESSON), ("glossary index", GLOSSARY)]
-    for label, path in targets:
+    for label, path in [("trivial view /robots.txt", TRIVIAL), *public_pages()]:
         for _ in range(20):  # warm both workers: templates, URL resolver, connections
             Client(port, cookies).request("GET", path)
         if shutil.which("wrk"):
@@ -244,18 +261,70 @@ def measure_throughput(port):
         else:
             results[label] = load_with_threads(page_reader(port, path, cookies))
     results["quiz answer POST"] = load_with_threads(quiz_learner(port))
+    rss = worker_rss_mb(server.pid)
 
-    print(f"Throughput: gunicorn, 2 sync workers, loopback. {TRIVIAL} is the trivial view (plain Django view, no DB).")
+    print(f"Throughput on {database}: gunicorn, {WORKERS} sync workers, loopback. {TRIVIAL} is the trivial view (plain Django view, no DB).")
     print("Quiz answers: Python threads, one learner each; every answer also GETs the quiz page (not counted).")
     trivial = results["trivial view /robots.txt"]["rps"]
     for label, r in results.items():
         ratio = r["rps"] / trivial if trivial else 0
         line = f"  {label:26} {r['rps']:8.1f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   errors {r['errors']}"
         if label != "trivial view /robots.txt":
-            line += f"   ratio {ratio:.2f}"
-        if label == "lesson tier page":
-            line += f" {'PASS' if ratio >= LESSON_RATIO_TARGET else 'FAIL'} (target >= {LESSON_RATIO_TARGET:.2f})"
+            target = ANSWER_RATIO_TARGET if label == "quiz answer POST" else PAGE_RATIO_TARGET
+            line += f"   ratio {ratio:.2f} {'PASS' if ratio >= target else 'FAIL'} (target >= {target:.2f})"
         print(line)
+    print(f"  memory per worker (RSS after the runs): {', '.join(f'{mb:.0f} MB' for mb in rss)}\n")
+    return results
+
+
+def worker_rss_mb(master_pid: int) -> list:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for child in children:
+        status = Path(f"/proc/{child}/status").read_text()
+        sizes.append(int(re.search(r"^VmRSS:\s+(\d+)", status, re.M).group(1)) / 1024)
+    return sizes
+
+
+def measure_cluster(tmp: Path):
+    """Requests per second through nginx (TLS) with two app servers, then with one."""
+    from deploy.cluster import Cluster, missing
+
+    if lack := missing():
+        print(f"Cluster: not measured, this machine lacks {', '.join(lack)}\n")
+        return
+    if not shutil.which("wrk"):
+        print("Cluster: not measured, wrk is not installed\n")
+        return
+    print(f"Cluster: nginx (TLS, 1 worker) -> app servers (gunicorn, {WORKERS} workers each) -> PostgreSQL + Redis, "
+          f"all on this machine's {os.cpu_count()} CPUs; wrk over https")
+    cluster = Cluster(app_servers=2, workers=WORKERS, env={"AXES_ENABLED": "0", "QUIZ_RATE_LIMIT": "1000000"})
+    with cluster:
+        rows = {}
+        for servers in (2, 1):
+            if servers == 1:
+                cluster.apps[1].stop()
+            for label, path in [("trivial view", TRIVIAL), ("lesson tier page", LESSON)]:
+                rows[(servers, label)] = load_with_wrk_url(cluster.url + path)
+        for label in ("trivial view", "lesson tier page"):
+            two, one = rows[(2, label)], rows[(1, label)]
+            print(f"  {label:18} 2 app servers {two['rps']:8.1f} req/s (p99 {two['p99']:6.1f} ms)   "
+                  f"1 app server {one['rps']:8.1f} req/s (p99 {one['p99']:6.1f} ms)   2 vs 1: {two['rps'] / one['rps']:.2f}x")
+    if (os.cpu_count() or 1) <= 2:
+        print(f"  Note: with {os.cpu_count()} CPUs shared by nginx, every gunicorn worker, PostgreSQL, Redis and wrk, a second app "
+              "server adds processes, not cores: this shows the overhead of the setup, not how it scales.")
+    print()
+
+
+def load_with_wrk_url(url):
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + 30).stdout
+    if "Requests/sec" not in out:
+        raise RuntimeError(f"wrk output not understood:\n{out}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p99": wrk_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+    }
 
 
 # --- Page weight -----------------------------------------------------------------------
@@ -305,7 +374,8 @@ def measure_page_weight(port):
         encoding = h.get("Content-Encoding") or "uncompressed"
         print(f"  {url:58} {len(data) / 1024:6.1f} KB  (HTTP {s}, {encoding})")
         if url in links.styles:
-            css_text.append(gzip.decompress(data).decode() if encoding == "gzip" else data.decode(errors="replace"))
+            plain = {"gzip": gzip.decompress, "br": brotli.decompress}.get(encoding, lambda d: d)(data)
+            css_text.append(plain.decode(errors="replace"))
     verdict = "PASS" if total / 1024 <= WEIGHT_BUDGET_KB else "FAIL"
     print(f"  {'total (compressed)':58} {total / 1024:6.1f} KB  {verdict} (budget {WEIGHT_BUDGET_KB} KB)")
     foreign = [u for u in links.loaded if third_party(u, port)]
@@ -449,23 +519,44 @@ def measure_glossary_linking(env: dict):
 def main():
     started = time.monotonic()
     print_machine()
+    sys.path.insert(0, str(ROOT))
+    from deploy.cluster import Postgres, missing
+
     with tempfile.TemporaryDirectory(prefix="hb-bench-") as tmp:
-        env = child_env(Path(tmp))
-        prepare_site(env)
-        port = free_port()
-        with open(Path(tmp) / "gunicorn.log", "w+") as log:
-            server = start_server(env, port, log)
-            try:
-                if server is None:
-                    log.seek(0)
-                    print("gunicorn did not answer /healthz within 30 s; its log:\n" + log.read()[-3000:])
-                    return 1
-                measure_throughput(port)
-                measure_page_weight(port)
-            finally:
-                if server is not None:
-                    stop_server(server)
-        measure_glossary_linking(env)
+        tmp = Path(tmp)
+        tmp.chmod(0o755)  # the postgres user reaches its data directory inside
+        databases = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
+        postgres = None
+        if not any(name.startswith("postgresql") for name in missing()):
+            postgres = Postgres(tmp)
+            postgres.start()
+            databases.append(("PostgreSQL", postgres.url))
+        else:
+            print("PostgreSQL: not measured, no /usr/lib/postgresql/*/bin on this machine\n")
+        try:
+            for i, (database, url) in enumerate(databases):
+                env = child_env(tmp, url)
+                prepare_site(env, static=i == 0)
+                port = free_port()
+                with open(tmp / f"gunicorn-{database}.log", "w+") as log:
+                    server = start_server(env, port, log)
+                    try:
+                        if server is None:
+                            log.seek(0)
+                            print("gunicorn did not answer /healthz within 30 s; its log:\n" + log.read()[-3000:])
+                            return 1
+                        measure_throughput(port, database, server)
+                        if i == 0:
+                            measure_page_weight(port)
+                            print()
+                    finally:
+                        if server is not None:
+                            stop_server(server)
+        finally:
+            if postgres is not None:
+                postgres.stop()
+        measure_cluster(tmp)
+        measure_glossary_linking(child_env(tmp, databases[0][1]))
     print(f"\nbench finished in {time.monotonic() - started:.0f} s")
     return 0
 

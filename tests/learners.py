@@ -13,10 +13,14 @@ FIELD = {name: re.compile(rf'name="{name}" value="(\d+)"') for name in ("attempt
 
 
 class Learner:
-    def __init__(self, base):
+    def __init__(self, base, context=None):
+        """context: an ssl.SSLContext for https (the cluster's self-signed certificate)."""
         self.base = base
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
+        if context is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self.opener = urllib.request.build_opener(*handlers)
 
     def get(self, path):
         with self.opener.open(self.base + path, timeout=30) as r:
@@ -25,7 +29,8 @@ class Learner:
     def post(self, path, data):
         token = next(c.value for c in self.jar if c.name == "csrftoken")
         body = urllib.parse.urlencode(data, doseq=True).encode()
-        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token})
+        # Origin, as a browser sends it: over https Django's CSRF check needs it (or a Referer).
+        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token, "Origin": self.base})
         with self.opener.open(request, timeout=30) as r:
             return r.status, r.read().decode()
 
@@ -43,8 +48,8 @@ class Learner:
 class Run:
     """Learners answering in threads for a fixed time; records what the server acknowledged."""
 
-    def __init__(self, base, quiz, learners=8, seconds=5.0):
-        self.base, self.quiz, self.learners, self.seconds = base, quiz, learners, seconds
+    def __init__(self, base, quiz, learners=8, seconds=5.0, context=None):
+        self.base, self.quiz, self.learners, self.seconds, self.context = base, quiz, learners, seconds, context
         self.acknowledged, self.server_errors, self.connection_errors = [], [], []
         self.lock = threading.Condition()
 
@@ -53,7 +58,7 @@ class Run:
         while time.monotonic() < self.deadline:
             try:
                 if learner is None:
-                    learner = Learner(self.base)
+                    learner = Learner(self.base, self.context)
                     learner.get(self.quiz)
                 done = learner.answer_next(self.quiz)
                 if done:
