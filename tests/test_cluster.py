@@ -21,7 +21,7 @@ import pytest
 from django.db import connections
 
 from deploy.cluster import Cluster, missing
-from lessons.models import Response, TierText
+from lessons.models import Answer, TierText
 
 from .learners import Learner, Run
 
@@ -62,7 +62,7 @@ def answer_lines(app) -> list[str]:
 
 def assert_stored_once(run):
     assert run.acknowledged, "no answer went through"
-    saved = list(Response.objects.using("cluster").values_list("attempt_id", "question_id"))
+    saved = list(Answer.objects.using("cluster").values_list("attempt_id", "question_id"))
     assert len(saved) == len(set(saved)), "an answer is stored twice"
     missing_rows = set(run.acknowledged) - set(saved)
     assert not missing_rows, f"{len(missing_rows)} acknowledged answers are not in the database"
