@@ -1,8 +1,9 @@
 """Rendered pages for anonymous readers, kept per process and checked against the
 database on every request, so an edit made through any app server shows at once.
 
-A cached page is the same for every anonymous reader except the CSP nonce, which is
-rendered as a marker and filled in per request. Whether a request gets the whole page or
+A cached page is the same for every anonymous reader except the CSP nonce and the CSRF
+token, which are rendered as markers and filled in per request (so no reader is served
+the token of the reader whose request built the page). Whether a request gets the whole page or
 the htmx partial is decided once, by `wants_partial()`, for the cache key and the
 template alike, so a history-restore request can never store a partial.
 """
@@ -12,11 +13,15 @@ import secrets
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 
-from .models import Lesson, Quiz, TierText
+from .models import Lesson, Quiz, Term, TierText
 
 NONCE_MARK = "cspnonce" + secrets.token_hex(8)
+CSRF_MARK = "csrftoken" + secrets.token_hex(8)
+# What build() gets: context entries that override the per-request values.
+MARKS = {"csp_nonce": NONCE_MARK, "csrf_token": CSRF_MARK}
 MAX_PAGES = 1000
 _pages: dict = {}
 
@@ -34,7 +39,7 @@ def render_page(request: HttpRequest, template: str, context: dict, partial: str
 
 
 def _version_sql():
-    tables = [model._meta.db_table for model in (TierText, Lesson)]
+    tables = [model._meta.db_table for model in (TierText, Lesson, Term)]
     parts = []
     for table in tables:
         parts += [f"(SELECT MAX(updated_at) FROM {table})", f"(SELECT COUNT(*) FROM {table})"]
@@ -46,25 +51,29 @@ VERSION_SQL = _version_sql()
 
 
 def content_version() -> tuple:
-    """One query that changes whenever a lesson, a tier text or the set of quizzes changes."""
+    """One query that changes whenever a lesson, a tier text, a glossary term or the set of
+    quizzes changes."""
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
         return tuple(str(v) for v in cursor.fetchone())
 
 
 def cached_page(request: HttpRequest, key: tuple, build) -> HttpResponse:
-    """Serve the page for key from the cache if still current, else build(markers=True) and store it."""
+    """Serve the page for key from the cache if still current, else build(MARKS) and store it."""
     key = (*key, wants_partial(request))
     version = content_version()
     cached = _pages.get(key)
     if cached is None or cached[0] != version:
-        response = build(NONCE_MARK)
+        response = build(MARKS)
         if response.status_code != 200:
             return response
         if len(_pages) >= MAX_PAGES:
             _pages.clear()
         cached = _pages[key] = (version, response.content.decode())
-    return HttpResponse(cached[1].replace(NONCE_MARK, str(get_nonce(request))))
+    html = cached[1].replace(NONCE_MARK, str(get_nonce(request)))
+    if CSRF_MARK in html:
+        html = html.replace(CSRF_MARK, get_token(request))
+    return HttpResponse(html)
 
 
 def clear() -> None:

@@ -21,6 +21,14 @@ class BadAnswer(Exception):
     pass
 
 
+class AlreadyAnswered(Exception):
+    """A resend (a retry after a cut-off response, a double click, two tabs): the answer
+    stored first stands, and its feedback is the reply."""
+
+    def __init__(self, answer: "Answer"):
+        self.answer = answer
+
+
 def _quiz(request: HttpRequest, slug: str, tier: str) -> Quiz:
     return get_object_or_404(
         Quiz.objects.select_related("text__lesson"),
@@ -145,24 +153,40 @@ def _parse_answer(request: HttpRequest, quiz: Quiz, learner: str):
     attempt = Attempt.objects.filter(pk=data["attempt"], quiz=quiz, learner=learner).first()
     if attempt is None:
         raise BadAnswer("That attempt does not exist or is not yours. Reload the quiz to continue.")
-    if attempt.finished_at:
-        raise BadAnswer("That attempt is already finished. Start a retake to answer again.")
-    question = quiz.questions.active().filter(pk=data["question"]).first()
+    # The choices come with the question: validating, grading and the feedback all use them.
+    question = quiz.questions.active().prefetch_related("choices").filter(pk=data["question"]).first()
     if question is None:
         raise BadAnswer("That question is not part of this quiz.")
+    if attempt.finished_at:
+        stored = attempt.answers.filter(question=question).first()
+        if stored is None:
+            raise BadAnswer("That attempt is already finished. Start a retake to answer again.")
+        stored.question = question
+        raise AlreadyAnswered(stored)
     chosen = data["choice"]
-    valid = set(question.choices.values_list("pk", flat=True))
+    valid = {c.pk for c in question.choices.all()}
     if not set(chosen) <= valid:
         raise BadAnswer("An answer you sent does not belong to this question.")
     if question.kind != QuestionKind.MULTIPLE and len(chosen) != 1:
         raise BadAnswer("This question takes exactly one answer.")
-    if attempt.answers.filter(question=question).exists():
-        raise BadAnswer("You have already answered this question in this attempt.")
     return attempt, question, chosen
 
 
-def _finish(attempt: Attempt) -> None:
-    total = attempt.quiz.questions.active().count() or 1
+def _stored_answer(request: HttpRequest, learner: str) -> Answer | None:
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return None
+    ids = form.cleaned_data
+    return (
+        Answer.objects.select_related("attempt", "question")
+        .prefetch_related("question__choices")
+        .filter(attempt_id=ids["attempt"], attempt__learner=learner, question_id=ids["question"])
+        .first()
+    )
+
+
+def _finish(attempt: Attempt, total: int | None = None) -> None:
+    total = (total if total is not None else attempt.quiz.questions.active().count()) or 1
     scores = list(attempt.answers.values_list("score", flat=True))
     attempt.score = round(100 * sum(scores) / max(total, len(scores)), 1)
     attempt.finished_at = timezone.now()
@@ -178,14 +202,21 @@ def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     try:
         with transaction.atomic():
             attempt, question, chosen = _parse_answer(request, quiz, learner)
+            # A second answer to the same question is caught by the one_answer_per_question
+            # constraint (IntegrityError below), race-free and without a query of its own.
             answer = Answer.objects.create(attempt=attempt, question=question, selected=chosen, score=question.grade(chosen))
-            answered = attempt.answers.count()
-            if answered >= quiz.questions.active().count():
-                _finish(attempt)
+            answered, total = attempt.answers.count(), quiz.questions.active().count()
+            if answered >= total:
+                _finish(attempt, total)
     except BadAnswer as exc:
         return _refuse_answer(request, quiz, str(exc))
-    except IntegrityError:
-        return _refuse_answer(request, quiz, "You have already answered this question in this attempt.")
+    except (AlreadyAnswered, IntegrityError) as resend:
+        # A resend (retry, double click, second tab): the stored answer and its feedback.
+        answer = resend.answer if isinstance(resend, AlreadyAnswered) else _stored_answer(request, learner)
+        if answer is None:
+            return _refuse_answer(request, quiz, "You have already answered this question in this attempt.")
+        attempt, question = answer.attempt, answer.question
+        answered, total = attempt.answers.count(), quiz.questions.active().count()
     if not request.htmx:
         return redirect(f"{reverse('quiz', args=[slug, tier])}?answered={question.pk}")
     context = _context(
@@ -193,7 +224,7 @@ def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
         attempt=attempt,
         state="feedback",
         finished=attempt.finished_at is not None,
-        total=quiz.questions.active().count(),
+        total=total,
         answered_count=answered,
         **_feedback(quiz, question, answer, attempt),
     )

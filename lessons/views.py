@@ -21,6 +21,13 @@ TIER_CHOICES = [(t, Tier(t).label) for t in TIERS]
 
 @require_GET
 def course_map(request: HttpRequest) -> HttpResponse:
+    # A new reader's map shows no progress, so it is the same page for all of them.
+    if request.user.is_authenticated or progress.tiers_read(request) or progress.existing_learner_id(request):
+        return _render_course_map(request)
+    return page_cache.cached_page(request, ("course_map",), lambda marks: _render_course_map(request, marks))
+
+
+def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpResponse:
     lessons = Lesson.objects.visible_to(request.user).prefetch_related(
         Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id"))
     )
@@ -52,7 +59,8 @@ def course_map(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    return render(request, "lessons/course_map.html", {"course": course, "any_progress": bool(read or best)})
+    context = {"course": course, "any_progress": bool(read or best), **(marks or {})}
+    return render(request, "lessons/course_map.html", context)
 
 
 @require_GET
@@ -66,13 +74,13 @@ def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     if request.user.is_authenticated:
         response = _render_tier_page(request, slug, tier)
     else:
-        build = lambda nonce: _render_tier_page(request, slug, tier, nonce)  # noqa: E731
+        build = lambda marks: _render_tier_page(request, slug, tier, marks)  # noqa: E731
         response = page_cache.cached_page(request, ("tier", slug, tier), build)
     progress.note_reading(request, slug, tier)
     return response
 
 
-def _render_tier_page(request: HttpRequest, slug: str, tier: str, nonce: str = "") -> HttpResponse:
+def _render_tier_page(request: HttpRequest, slug: str, tier: str, marks: dict | None = None) -> HttpResponse:
     text = get_object_or_404(
         TierText.objects.select_related("lesson", "quiz"),
         lesson__in=Lesson.objects.visible_to(request.user), lesson__slug=slug, tier=tier,
@@ -86,9 +94,8 @@ def _render_tier_page(request: HttpRequest, slug: str, tier: str, nonce: str = "
         "prev_lesson": prev_lesson,
         "next_lesson": next_lesson,
         "has_quiz": hasattr(text, "quiz"),
+        **(marks or {}),
     }
-    if nonce:
-        context["csp_nonce"] = nonce
     return render_page(request, "lessons/tier.html", context, partial="lesson")
 
 
@@ -101,17 +108,29 @@ def _term_matches(term: Term, query: str) -> bool:
 @vary_on_headers("HX-Request")
 def glossary(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
+    if request.user.is_authenticated:
+        return _render_glossary(request, query)
+    return page_cache.cached_page(request, ("glossary", query), lambda marks: _render_glossary(request, query, marks))
+
+
+def _render_glossary(request: HttpRequest, query: str, marks: dict | None = None) -> HttpResponse:
     terms = [t for t in Term.objects.only("slug", "term", "aliases", "short") if not query or _term_matches(t, query)]
     groups = defaultdict(list)
     for term in sorted(terms, key=lambda t: t.term.lower()):
         first = term.term[0].upper()
         groups[first if first.isalpha() else "#"].append(term)
-    context = {"groups": sorted(groups.items()), "query": query, "count": len(terms)}
+    context = {"groups": sorted(groups.items()), "query": query, "count": len(terms), **(marks or {})}
     return render_page(request, "lessons/glossary.html", context, partial="results")
 
 
 @require_GET
 def term_page(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.user.is_authenticated:
+        return _render_term_page(request, slug)
+    return page_cache.cached_page(request, ("term", slug), lambda marks: _render_term_page(request, slug, marks))
+
+
+def _render_term_page(request: HttpRequest, slug: str, marks: dict | None = None) -> HttpResponse:
     term = get_object_or_404(Term, slug=slug)
     texts = (
         TierText.objects.select_related("lesson")
@@ -120,7 +139,9 @@ def term_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
     uses = [(t, t.terms[slug]) for t in texts if slug in t.terms]
     return render(
-        request, "lessons/term.html", {"term": term, "see_also": term.see_also.all(), "uses": uses, "tiers": TIER_CHOICES}
+        request,
+        "lessons/term.html",
+        {"term": term, "see_also": term.see_also.all(), "uses": uses, "tiers": TIER_CHOICES, **(marks or {})},
     )
 
 

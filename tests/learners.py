@@ -26,11 +26,11 @@ class Learner:
         with self.opener.open(self.base + path, timeout=30) as r:
             return r.status, r.read().decode()
 
-    def post(self, path, data):
+    def post(self, path, data, headers=None):
         token = next(c.value for c in self.jar if c.name == "csrftoken")
         body = urllib.parse.urlencode(data, doseq=True).encode()
         # Origin, as a browser sends it: over https Django's CSRF check needs it (or a Referer).
-        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token, "Origin": self.base})
+        request = urllib.request.Request(self.base + path, data=body, headers={"X-CSRFToken": token, "Origin": self.base, **(headers or {})})
         with self.opener.open(request, timeout=30) as r:
             return r.status, r.read().decode()
 

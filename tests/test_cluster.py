@@ -155,6 +155,24 @@ def test_answers_through_the_load_balancer_land_on_both_servers_and_are_stored_o
     assert sum(handled) >= len(run.acknowledged)
 
 
+def test_a_resent_answer_gets_the_stored_feedback_from_either_server(cluster):
+    """A learner whose response was lost resends the same POST; nginx sends it to the
+    other server, which answers with the feedback stored the first time."""
+    learner = Learner(cluster.url, cluster.nginx.ssl_context())
+    learner.get(QUIZ)
+    learner.post(QUIZ + "start/", {})
+    _, page = learner.get(QUIZ)
+    form = {name: re.search(rf'name="{name}" value="(\d+)"', page).group(1) for name in ("attempt", "question", "choice")}
+    before = [len(answer_lines(app)) for app in cluster.apps]
+    replies = [learner.post(QUIZ + "answer/", form, headers={"HX-Request": "true"}) for _ in range(4)]
+    assert [status for status, _ in replies] == [200] * 4
+    assert len({body for _, body in replies}) == 1 and 'id="quiz-card"' in replies[0][1]
+    handled = [len(answer_lines(app)) - b for app, b in zip(cluster.apps, before)]
+    assert all(handled) and sum(handled) == 4, f"answer POSTs per app server: {handled}"
+    stored = Answer.objects.using("cluster").filter(attempt_id=int(form["attempt"]), question_id=int(form["question"]))
+    assert stored.count() == 1
+
+
 def test_an_instructors_edit_through_server_a_is_what_the_next_reader_gets_from_server_b(cluster):
     a, b = cluster.apps
     reader = Direct(b)

@@ -335,7 +335,44 @@ def test_list_pages_cost_a_fixed_number_of_queries(learner_client, small_course,
     learner_client.get("/lessons/alpha/fundamentals/quiz/")  # a learner with a session
     with django_assert_max_num_queries(3):  # lessons, their tiers, this learner's best scores
         assert learner_client.get("/").status_code == 200
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):  # the content version, the terms (then cached)
         assert learner_client.get("/glossary/").status_code == 200
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # the content version, the term, its uses, see-also
         assert learner_client.get("/glossary/osteoclast/").status_code == 200
+
+
+def test_cached_public_pages_cost_one_query_and_show_edits_at_once(client, small_course, django_assert_max_num_queries):
+    from lessons.models import Term
+
+    for url in ("/", "/glossary/", "/glossary/?q=osteo", "/glossary/osteoclast/"):
+        assert client.get(url).status_code == 200
+        with django_assert_max_num_queries(1):  # the content version only
+            assert client.get(url).status_code == 200
+    term = Term.objects.get(slug="osteoclast")
+    term.short = "A freshly edited definition."
+    term.save()
+    for url in ("/glossary/", "/glossary/?q=osteo", "/glossary/osteoclast/"):
+        assert "A freshly edited definition." in client.get(url).content.decode()
+    lesson = Lesson.objects.get(slug="alpha")
+    lesson.title = "Alpha, renamed"
+    lesson.save()
+    assert "Alpha, renamed" in client.get("/").content.decode()
+    lesson.status = Status.DRAFT
+    lesson.save()
+    assert "Alpha, renamed" not in client.get("/").content.decode()
+    # A reader with progress gets their own map, not the cached one.
+    assert 'class="status read"' not in client.get("/").content.decode()
+    client.get("/lessons/beta/fundamentals/")
+    assert 'class="status read"' in client.get("/").content.decode()
+
+
+def test_cached_pages_give_each_reader_their_own_csrf_token(small_course):
+    readers = [Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)]
+    tokens = []
+    for reader in readers:  # the first builds the cached page, the second is served from it
+        page = reader.get("/glossary/").content.decode()
+        assert page_cache.CSRF_MARK not in page
+        tokens.append(re.search(r'"x-csrftoken": "([^"]+)"', page).group(1))
+    start = "/lessons/alpha/fundamentals/quiz/start/"
+    assert readers[1].post(start, headers={"X-CSRFToken": tokens[1]}).status_code == 302
+    assert readers[0].post(start, headers={"X-CSRFToken": tokens[1]}).status_code == 403

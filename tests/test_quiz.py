@@ -215,11 +215,6 @@ def answering(learner_client, small_course):
     )
 
 
-def answer_already_given(s):
-    s.client.post(URL + "answer/", {"attempt": s.attempt.pk, "question": s.question.pk, "choice": s.mine})
-    return {"attempt": s.attempt.pk, "question": s.question.pk, "choice": s.mine}
-
-
 def answer_after_finishing(s):
     Attempt.objects.filter(pk=s.attempt.pk).update(finished_at=timezone.now(), score=0)
     return {"attempt": s.attempt.pk, "question": s.other_question.pk, "choice": s.other_question.choices.first().pk}
@@ -233,7 +228,6 @@ FORGED = {
     "no choice": (lambda s: {"attempt": s.attempt.pk, "question": s.question.pk}, "Choose an answer"),
     "every choice of a single-choice question": (lambda s: {"attempt": s.attempt.pk, "question": s.question.pk, "choice": [c.pk for c in s.question.choices.all()]}, "exactly one answer"),
     "someone else's attempt": (lambda s: {"attempt": Attempt.objects.create(quiz=s.question.quiz, learner="someone-else").pk, "question": s.question.pk, "choice": s.mine}, "not yours"),
-    "question already answered": (answer_already_given, "already answered"),
     "attempt already finished": (answer_after_finishing, "already finished"),
 }
 
@@ -244,6 +238,42 @@ def test_forged_answer_gets_400_with_a_message_and_changes_nothing(answering, ca
     forge, message = FORGED[case]
     data = forge(answering)
     assert message in bad_post(answering.client, data, headers={"HX-Request": "true"} if htmx else {})
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_resending_an_answer_gets_the_stored_feedback_and_stores_nothing_new(client, small_course, htmx):
+    """A retry after a lost response, a double click, or a second tab with another choice."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    attempt = start(client)
+    question, _ = current_question(client)
+    wrong = question.choices.filter(weight__lte=0).first()
+    right = question.choices.filter(weight__gt=0).first()
+    first = client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": wrong.pk}, headers=headers)
+    for choice in (wrong, right):
+        again = client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": choice.pk}, headers=headers)
+        if htmx:
+            assert again.status_code == 200 and again.content == first.content
+            body = again.content.decode()
+        else:
+            assert again.status_code == 302 and again["Location"] == first["Location"] == f"{URL}?answered={question.pk}"
+            page = client.get(again["Location"])
+            assert page.status_code == 200
+            body = page.content.decode()
+        assert "✗ Not quite" in body and wrong.feedback in body
+    assert list(Answer.objects.filter(attempt=attempt).values_list("question_id", "selected")) == [(question.pk, [wrong.pk])]
+
+
+def test_resending_the_last_answer_of_a_finished_attempt_gets_its_feedback(client, small_course):
+    attempt = start(client)
+    for _ in range(3):
+        question, _ = current_question(client)
+        last = {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk}
+        client.post(URL + "answer/", last)
+    attempt.refresh_from_db()
+    assert attempt.finished_at
+    again = client.post(URL + "answer/", last, headers={"HX-Request": "true"})
+    assert again.status_code == 200 and 'id="quiz-card"' in again.content.decode()
+    assert Answer.objects.filter(attempt=attempt).count() == 3
 
 
 def test_answer_endpoint_refuses_get(client, small_course):
@@ -389,3 +419,14 @@ def test_feedback_page_costs_a_fixed_number_of_queries(learner_client, small_cou
     learner_client.post(URL + "answer/", {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk})
     with django_assert_max_num_queries(6):
         assert learner_client.get(f"{URL}?answered={question.pk}").status_code == 200
+
+
+
+def test_an_answer_post_costs_a_fixed_number_of_queries(learner_client, small_course, django_assert_max_num_queries):
+    """quiz, attempt, question, its choices (once for validation, grading and feedback),
+    the insert, two counts, and the savepoint pair of the transaction."""
+    attempt = start(learner_client)
+    question, _ = current_question(learner_client)
+    data = {"attempt": attempt.pk, "question": question.pk, "choice": question.choices.first().pk}
+    with django_assert_max_num_queries(9):
+        assert learner_client.post(URL + "answer/", data, headers={"HX-Request": "true"}).status_code == 200
