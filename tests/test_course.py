@@ -117,3 +117,90 @@ def test_every_term_page_opens_and_links_each_see_also_term(client, bundled_cour
         page = response.content.decode()
         missing = [o.slug for o in term.see_also.all() if f'href="/glossary/{o.slug}/"' not in page]
         assert missing == [], f"{term.slug}: no link to {missing}"
+
+# --- Issue 13: structure that keeps the content honest ------------------------------------
+
+
+def _blocks(body):
+    """Paragraphs and list items of a tier's markdown, without headings and figure captions."""
+    blocks, after_diagram = [], False
+    for chunk in re.split(r"\n\s*\n", body):
+        chunk = chunk.strip()
+        if not chunk or chunk.startswith("#"):
+            continue
+        if chunk.startswith("[[diagram:"):
+            after_diagram = True
+            continue
+        if after_diagram:  # the caption of the diagram above
+            after_diagram = False
+            continue
+        items = re.split(r"\n(?=\s*(?:[-*+]|\d+\.)\s)", chunk)
+        blocks.extend(items)
+    return blocks
+
+
+def test_every_paragraph_that_mentions_a_therapy_labels_its_evidence(texts):
+    therapies = {t.slug for t in Term.objects.exclude(evidence="")}
+    assert len(therapies) >= 15, "therapy terms need evidence data in glossary.toml"
+    glossary = load_render_sources().glossary
+    unlabelled = []
+    for text in texts:
+        for block in _blocks(text.body):
+            mentioned = {slug for _, _, slug in glossary.find(block)} & therapies
+            if mentioned and "[[evidence:" not in block:
+                unlabelled.append(f"{text.lesson.slug}/{text.tier}: {sorted(mentioned)} in “{block[:70]}…”")
+    assert unlabelled == [], "\n".join(unlabelled)
+
+
+def test_every_therapy_term_says_what_its_evidence_is(bundled_course):
+    for term in Term.objects.exclude(evidence=""):
+        assert term.evidence_note.strip(), term.slug
+
+
+def test_terms_linked_from_fundamentals_have_plain_definitions(texts):
+    linked = {slug for t in texts if t.tier == "fundamentals" for slug in t.terms}
+    assert len(linked) >= 50
+    hard = {}
+    for term in Term.objects.filter(slug__in=linked):
+        grade = textstat.flesch_kincaid_grade(term.short_for("fundamentals"))
+        if grade > 8:
+            hard[term.slug] = grade
+    assert hard == {}
+
+
+def test_every_h2_has_a_section_key_shared_by_the_other_tiers(texts):
+    by_lesson = {}
+    for text in texts:
+        by_lesson.setdefault(text.lesson.slug, {})[text.tier] = [i for i in text.toc if i["level"] == 2 and i["id"] != "references"]
+    missing = []
+    for slug, tiers in by_lesson.items():
+        keys = {tier: {i["key"] for i in items} for tier, items in tiers.items()}
+        for tier, items in tiers.items():
+            for item in items:
+                others = [t for t in keys if t != tier and item["key"] not in keys[t]]
+                if others and not item["solo"]:
+                    missing.append(f"{slug}/{tier} #{item['id']} (key {item['key']}) has no match in {others}")
+    assert missing == [], "\n".join(missing)
+
+
+def test_every_lesson_has_a_diagram_in_fundamentals_and_a_deeper_tier(texts):
+    used = {}
+    for text in texts:
+        used.setdefault(text.lesson.slug, {})[text.tier] = set(re.findall(r"\[\[diagram:([a-z0-9-]+)\]\]", text.body))
+    for slug, tiers in used.items():
+        assert tiers["fundamentals"], f"{slug}: no diagram at Fundamentals"
+        assert tiers["intermediate"] | tiers["academic"], f"{slug}: no diagram at Intermediate or Academic"
+        assert len(set().union(*tiers.values())) >= 2, f"{slug}: fewer than two diagrams"
+    assert len(set().union(*(s for tiers in used.values() for s in tiers.values()))) >= 20
+
+
+def test_every_tier_says_when_it_was_reviewed(texts):
+    assert [str(t) for t in texts if t.reviewed is None] == []
+
+
+def test_no_term_lists_a_name_twice_up_to_case_and_hyphens(bundled_course):
+    from lessons.models import name_key
+
+    for term in Term.objects.all():
+        keys = [name_key(n) for n in term.names()]
+        assert len(keys) == len(set(keys)), term.slug
