@@ -36,24 +36,22 @@ def test_import_creates_everything_and_reports_counts(course_dir, capsys):
     assert TierText.objects.get(lesson__slug="alpha", tier="academic").html.count('class="term"') >= 3
 
 
-def test_second_import_writes_nothing_and_says_so(course_dir, capsys):
-    call_command("import_content", str(course_dir))
+def test_second_import_writes_nothing_and_says_so(small_course, capsys):
     before = snapshot()
     capsys.readouterr()
-    call_command("import_content", str(course_dir))
+    call_command("import_content", str(small_course))
     out = capsys.readouterr().out
     assert "Nothing changed" in out
     assert "lessons: 0 created, 0 updated, 2 unchanged" in out
     assert snapshot() == before
 
 
-def test_changed_file_updates_only_its_rows(course_dir, capsys):
-    call_command("import_content", str(course_dir))
+def test_changed_file_updates_only_its_rows(small_course, capsys):
     other = TierText.objects.get(lesson__slug="beta", tier="fundamentals")
-    path = course_dir / "alpha" / "fundamentals.md"
+    path = small_course / "alpha" / "fundamentals.md"
     path.write_text(path.read_text().replace("Osteoclasts again.", "Osteoclasts once more."))
     capsys.readouterr()
-    call_command("import_content", str(course_dir))
+    call_command("import_content", str(small_course))
     out = capsys.readouterr().out
     assert "tier texts: 0 created, 1 updated, 5 unchanged" in out
     assert "once more" in TierText.objects.get(lesson__slug="alpha", tier="fundamentals").body
@@ -82,17 +80,16 @@ def test_dry_run_validates_but_changes_nothing(course_dir, capsys):
         ("alpha/academic.gift", "// section: hormones", "// section: nowhere", "alpha/academic.gift:10: section 'nowhere' is not a heading anchor"),
     ],
 )
-def test_bad_file_names_file_line_and_problem_and_changes_nothing(course_dir, path, old, new, expected):
-    load_course(read_course(course_dir))
+def test_bad_file_names_file_line_and_problem_and_changes_nothing(small_course, path, old, new, expected):
     before = snapshot()
-    target = course_dir / path
+    target = small_course / path
     text = target.read_text()
     assert old in text
     target.write_text(text.replace(old, new, 1))
     # Also change a good file, to show the good change is rolled back with the bad one.
-    good = course_dir / "beta" / "academic.md"
+    good = small_course / "beta" / "academic.md"
     good.write_text(good.read_text().replace("Osteoclasts again.", "Changed text."))
-    errors = errors_for(course_dir)
+    errors = errors_for(small_course)
     assert any(expected in e for e in errors), errors
     assert snapshot() == before
 
@@ -117,21 +114,19 @@ def test_command_exits_non_zero_with_errors_on_stderr(course_dir, capsys):
     assert "alpha/lesson.toml:1: bad TOML" in capsys.readouterr().err
 
 
-def test_removed_question_is_archived_not_deleted(course_dir):
-    load_course(read_course(course_dir))
-    path = course_dir / "alpha" / "fundamentals.gift"
+def test_removed_question_is_archived_not_deleted(small_course):
+    path = small_course / "alpha" / "fundamentals.gift"
     blocks = path.read_text().split("\n\n")
     path.write_text("\n\n".join(blocks[:2]) + "\n")
-    summary = load_course(read_course(course_dir))
+    summary = load_course(read_course(small_course))
     question = Question.objects.get(name="alpha-f-q3")
     assert question.archived
     assert summary.counts["questions"]["archived"] == 1
 
 
-def test_import_keeps_rows_that_exist_only_in_the_database(course_dir):
-    load_course(read_course(course_dir))
+def test_import_keeps_rows_that_exist_only_in_the_database(small_course):
     Reference.objects.create(key="admin2024", authors="A", title="Added in admin", year=2024, url="https://example.org")
-    load_course(read_course(course_dir))
+    load_course(read_course(small_course))
     assert Reference.objects.filter(key="admin2024").exists()
 
 
@@ -164,10 +159,9 @@ def test_bundled_course_exports_byte_for_byte(bundled_course, tmp_path):
     assert_same_tree(Path(bundled_course), out, only=True)
 
 
-def test_changing_only_a_choice_counts_its_question_as_updated(course_dir):
-    load_course(read_course(course_dir))
-    path = course_dir / "alpha" / "fundamentals.gift"
+def test_changing_only_a_choice_counts_its_question_as_updated(small_course):
+    path = small_course / "alpha" / "fundamentals.gift"
     path.write_text(path.read_text().replace("#No, it senses load.", "#No: it senses load and signals."))
-    summary = load_course(read_course(course_dir))
+    summary = load_course(read_course(small_course))
     assert summary.counts["questions"] == {"created": 0, "updated": 1, "unchanged": 17, "archived": 0}
     assert Question.objects.get(name="alpha-f-q1").choices.filter(feedback__contains="and signals").exists()

@@ -104,11 +104,10 @@ def test_killing_a_worker_mid_load_loses_no_committed_answer(gunicorn):
 
 
 @pytest.mark.django_db
-def test_interrupted_import_leaves_the_previous_course_intact(course_dir):
-    load_course(read_course(course_dir))
+def test_interrupted_import_leaves_the_previous_course_intact(small_course):
     before = list(TierText.objects.order_by("pk").values_list("body", "html"))
     questions = Question.objects.count()
-    for path in course_dir.rglob("*.md"):
+    for path in small_course.rglob("*.md"):
         path.write_text(path.read_text().replace("Osteoclasts again.", "Changed."))
     calls = {"n": 0}
     real_render = TierText.render
@@ -120,11 +119,11 @@ def test_interrupted_import_leaves_the_previous_course_intact(course_dir):
         return real_render(self, *args, **kwargs)
 
     with mock.patch.object(TierText, "render", render_then_die), pytest.raises(KeyboardInterrupt):
-        load_course(read_course(course_dir))
+        load_course(read_course(small_course))
     assert calls["n"] == 4
     assert list(TierText.objects.order_by("pk").values_list("body", "html")) == before
     assert Question.objects.count() == questions
     with pytest.raises(ContentError):
-        (course_dir / "beta" / "lesson.toml").write_text("title =\n")
-        load_course(read_course(course_dir))
+        (small_course / "beta" / "lesson.toml").write_text("title =\n")
+        load_course(read_course(small_course))
     assert list(TierText.objects.order_by("pk").values_list("body", "html")) == before
