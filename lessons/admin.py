@@ -203,7 +203,7 @@ class ChoiceInline(admin.TabularInline):
     model = Choice
     formset = ChoiceFormSet
     extra = 1
-    fields = ["position", "text", "weight", "feedback"]
+    fields = ["position", "text", "match", "value", "tolerance", "minimum", "maximum", "weight", "feedback"]
 
 
 @admin.register(Question)
@@ -239,17 +239,15 @@ class QuizForm(forms.ModelForm):
         upload = data.get("gift_file")
         data["gift_source"] = None
         if upload:
-            raw = upload.read()
             try:
-                source = raw.decode("utf-8-sig").replace("\r\n", "\n")
-            except UnicodeDecodeError as exc:
-                line = raw.count(b"\n", 0, exc.start) + 1
-                raise ValidationError(f"{upload.name}, line {line}: this file is not UTF-8 text; save it as UTF-8 and upload it again.") from None
+                source = gift.decode(upload.read(), upload.name).replace("\r\n", "\n")
+            except gift.GiftError as exc:
+                raise ValidationError(f"GIFT {exc}") from None
         else:
             source = data.get("gift_text", "").replace("\r\n", "\n")
         if upload or (source.strip() and source != self.initial.get("gift_text")):
             try:
-                parsed = gift.parse(source)
+                parsed = gift.parse(source, moodle=True)
             except gift.GiftError as exc:
                 raise ValidationError(f"GIFT {exc}") from None
             text = data.get("text") or getattr(self.instance, "text", None)
@@ -307,7 +305,7 @@ class QuizAdmin(admin.ModelAdmin):
         quiz = get_object_or_404(Quiz.objects.select_related("text__lesson"), pk=pk)
         if not self.has_view_permission(request, quiz):
             raise PermissionDenied
-        response = HttpResponse(gift.write(quiz_data(quiz)), content_type="text/plain; charset=utf-8")
+        response = HttpResponse(gift.write(quiz_data(quiz), moodle=True), content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{quiz.text.lesson.slug}-{quiz.text.tier}.gift"'
         return response
 

@@ -7,6 +7,7 @@ admin, the importer and GIFT alike.
 """
 
 import re
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from .gift import is_moodle_grade
 from .rendering import Glossary, RenderSources, check_markdown, check_svg, render_markdown, render_tier
 
 
@@ -366,6 +368,12 @@ class QuestionKind(models.TextChoices):
     SINGLE = "single", "Single choice"
     MULTIPLE = "multiple", "Multiple select"
     TRUE_FALSE = "truefalse", "True / false"
+    MATCHING = "matching", "Matching"
+    NUMERICAL = "numerical", "Numerical"
+    SHORT_ANSWER = "shortanswer", "Short answer"
+
+
+CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.TRUE_FALSE)
 
 
 class QuestionQuerySet(models.QuerySet):
@@ -376,7 +384,7 @@ class QuestionQuerySet(models.QuerySet):
 class Question(ContentModel):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     name = models.SlugField(max_length=80, help_text="Stable identity; keep it when editing.")
-    kind = models.CharField(max_length=10, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
+    kind = models.CharField(max_length=20, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
     text = models.TextField(help_text="Markdown.")
     text_html = models.TextField(blank=True, editable=False)
     explanation = models.TextField(blank=True, help_text="Markdown shown after answering.")
@@ -400,7 +408,7 @@ class Question(ContentModel):
         """Fraction of credit, 0 to 1, for the chosen choice ids (already validated)."""
         weights = {c.pk: c.weight for c in self.choices.all()}
         total = sum(weights[pk] for pk in choice_ids)
-        return min(1.0, max(0.0, total / 100))
+        return min(1.0, max(0.0, float(total) / 100))
 
     def save(self, *args, **kwargs):
         self.text = normalise_text(self.text)
@@ -411,12 +419,25 @@ class Question(ContentModel):
 
 
 class Choice(ContentModel):
+    """One answer row of a question; which fields matter depends on the question's kind.
+
+    single/multiple/true-false: text, weight, feedback. Matching: text (left side, empty for
+    an extra wrong right side) and match (right side). Numerical: value (empty for Moodle's
+    `*`, any number), tolerance, or minimum..maximum when written as a range; weight and
+    feedback. Short answer: text (may use `*` wildcards), weight, feedback.
+    """
+
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
-    text = models.CharField(max_length=500)
-    # Percent of the question's credit: 100 for the single right answer; for multiple
-    # select the right answers' weights add to 100 and wrong answers are negative.
-    weight = models.SmallIntegerField(default=0)
+    text = models.CharField(max_length=500, blank=True)
+    # Percent of the question's credit, exact as Moodle writes it (33.33333): 100 for the
+    # single right answer; for multiple select the right answers' weights add to 100.
+    weight = models.DecimalField(max_digits=8, decimal_places=5, default=0)
     feedback = models.CharField(max_length=1000, blank=True)
+    match = models.CharField(max_length=500, blank=True, help_text="Matching: the right-hand side for this text.")
+    value = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: the answer; empty means any number.")
+    tolerance = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: accepted error either side.")
+    minimum = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: range start (with maximum).")
+    maximum = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: range end.")
     position = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
 
@@ -424,7 +445,7 @@ class Choice(ContentModel):
         ordering = ["question", "position", "id"]
 
     def __str__(self):
-        return self.text
+        return f"{self.text} → {self.match}" if self.match else self.text
 
     @property
     def correct(self):
@@ -432,17 +453,35 @@ class Choice(ContentModel):
 
 
 def check_weights(kind: str, weights: list) -> None:
-    """The credit rules for a question's choices (weights in percent), for the admin and GIFT alike."""
+    """The credit rules for a question's answers (weights in percent), for the admin and GIFT alike.
+
+    Weights must be Moodle's grades (its import refuses others): 100, 50, 33.33333, 25, ...
+    and their negatives; matching questions carry no weights.
+    """
+    weights = [Decimal(w) for w in weights]
+    if kind == QuestionKind.MATCHING:
+        return
+    odd = [w for w in weights if not is_moodle_grade(w)]
+    if odd and kind != QuestionKind.TRUE_FALSE:
+        raise ValidationError(
+            f"Weight {format(odd[0].normalize(), 'f')}% is not one of Moodle's grades "
+            "(100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667, 14.28571, 12.5, "
+            "11.11111, 10, 5, 0 or their negatives); for a third write 33.33333."
+        )
     right = [w for w in weights if w > 0]
-    if kind == QuestionKind.SINGLE and (len(right) != 1 or right[0] != 100):
+    if kind == QuestionKind.SINGLE and (not right or max(right) != 100):
+        raise ValidationError("A single-choice question needs exactly one correct choice (weight 100); give the others 0.")
+    if kind == QuestionKind.SINGLE and sum(w == 100 for w in weights) != 1:
         raise ValidationError("A single-choice question needs exactly one correct choice (weight 100); give the others 0.")
     if kind == QuestionKind.TRUE_FALSE and (len(weights) != 2 or len(right) != 1):
         raise ValidationError("A true/false question needs exactly two choices, True and False, one of them correct.")
     if kind == QuestionKind.MULTIPLE:
         if not right:
             raise ValidationError("A multiple-select question needs at least one correct choice (a positive weight).")
-        if abs(sum(right) - 100) > 1:
-            raise ValidationError(f"The correct choices' weights add up to {sum(right)}%; they must add up to 100%.")
+        if abs(sum(right) - 100) > Decimal("0.001"):
+            raise ValidationError(f"The correct choices' weights add up to {format(sum(right).normalize(), 'f')}%; they must add up to 100%.")
+    if kind in (QuestionKind.NUMERICAL, QuestionKind.SHORT_ANSWER) and 100 not in weights:
+        raise ValidationError("One of the answers needs a weight of 100%, so that full marks are possible.")
 
 
 class Attempt(models.Model):
@@ -468,7 +507,8 @@ class Attempt(models.Model):
 class Answer(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
-    selected = models.JSONField(default=list, help_text="Ids of the chosen choices.")
+    selected = models.JSONField(default=list, help_text="Ids of the chosen choices; for typed and matching answers, the answer rows that earned credit.")
+    response = models.JSONField(null=True, blank=True, help_text="Numerical or short answer: the text typed; matching: left choice id → right side chosen.")
     score = models.FloatField(help_text="Fraction of the question's credit, 0 to 1.")
     answered_at = models.DateTimeField(auto_now_add=True)
 

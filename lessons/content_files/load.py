@@ -6,13 +6,14 @@ being re-rendered after every glossary or reference row is saved.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .. import gift
 from ..models import (
-    Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, TierText, check_names, load_render_sources,
+    Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, TierText, check_names, check_weights, load_render_sources,
     rerender,
 )
 from ..rendering import check_markdown
@@ -58,21 +59,50 @@ def _upsert(model, lookup, values, summary=None, kind="", **save_kwargs):
     return obj, outcome
 
 
-def _sync_choices(question, choices):
-    """Match choices by position; returns whether anything changed."""
+ROW_FIELDS = ("text", "weight", "feedback", "match", "value", "tolerance", "minimum", "maximum")
+
+
+def answer_rows(q) -> list:
+    """A parsed question's answers as Choice field values, whatever its kind."""
+    blank = {"text": "", "weight": Decimal(0), "feedback": "", "match": "", "value": None,
+             "tolerance": None, "minimum": None, "maximum": None}
+    if q.kind == "matching":
+        return [{**blank, "text": p.left, "match": p.right} for p in q.pairs]
+    if q.kind == "numerical":
+        return [
+            {**blank, "weight": a.weight, "feedback": a.feedback, "value": a.value, "tolerance": a.tolerance,
+             "minimum": a.range[0] if a.range else None, "maximum": a.range[1] if a.range else None}
+            for a in q.numbers
+        ]
+    if q.kind == "shortanswer":
+        return [{**blank, "text": a.text, "weight": a.weight, "feedback": a.feedback} for a in q.answers]
+    return [
+        {**blank, "text": c.text, "weight": c.percent if c.percent is not None else Decimal(c.weight), "feedback": c.feedback}
+        for c in q.choices
+    ]
+
+
+def _same(a, b):
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return a is not None and b is not None and Decimal(a) == Decimal(b)
+    return a == b
+
+
+def _sync_choices(question, rows):
+    """Match answer rows by position; returns whether anything changed."""
     existing = list(question.choices.all())
-    changed = len(existing) > len(choices)
-    for i, c in enumerate(choices):
-        values = {"text": c.text, "weight": c.weight, "feedback": c.feedback, "position": i}
+    changed = len(existing) > len(rows)
+    for i, row in enumerate(rows):
+        values = {**row, "position": i}
         if i >= len(existing):
             Choice.objects.create(question=question, **values)
             changed = True
-        elif any(getattr(existing[i], k) != v for k, v in values.items()):
+        elif not all(_same(getattr(existing[i], k), v) for k, v in values.items()):
             for k, v in values.items():
                 setattr(existing[i], k, v)
             existing[i].save()
             changed = True
-    for extra in existing[len(choices) :]:
+    for extra in existing[len(rows) :]:
         extra.delete()
     return changed
 
@@ -184,6 +214,10 @@ def quiz_problems(text, data, src=None) -> list:
         if q.section and q.section not in anchors:
             problems.append(f"{where}: section '{q.section}' is not a heading anchor in {text}")
         problems.extend(f"{where}: {m}" for m in check_markdown(q.text) + check_markdown(q.explanation))
+        try:
+            check_weights(q.kind, [row["weight"] for row in answer_rows(q)])
+        except ValidationError as exc:
+            problems.extend(f"{where}: {m}" for m in exc.messages)
     return problems
 
 
@@ -199,7 +233,7 @@ def _load_quiz(text, data, defaults, summary, errors, src=None):
             {"quiz": quiz, "name": q.name},
             {"kind": q.kind, "text": q.text, "explanation": q.explanation, "section": q.section, "position": position, "archived": False},
         )
-        if _sync_choices(question, q.choices) and outcome == "unchanged":
+        if _sync_choices(question, answer_rows(q)) and outcome == "unchanged":
             outcome = "updated"
         summary.add("questions", outcome)
         keep.append(question.pk)
@@ -213,7 +247,7 @@ def _load_quiz(text, data, defaults, summary, errors, src=None):
 
 def import_quiz(quiz, source, pass_mark=None, shuffle=None):
     """Admin: replace one quiz's questions (and settings) from GIFT text, all or nothing."""
-    data = gift.parse(source)
+    data = gift.parse(source, moodle=True)
     summary, errors = ImportSummary(), []
     with transaction.atomic():
         defaults = {

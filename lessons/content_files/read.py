@@ -284,7 +284,7 @@ def _read_lesson(folder, slugs_by_order, errors):
                 lesson.tiers[path.stem] = tier
         else:
             try:
-                lesson.quizzes[path.stem] = QuizEntry(tsrc, gift.parse(tsrc.text))
+                lesson.quizzes[path.stem] = QuizEntry(tsrc, gift.parse(tsrc.text, moodle=True))
             except gift.GiftError as exc:
                 errors.append(f"{tsrc.where(exc.line)}: {exc.message}")
     for tier in TIERS:

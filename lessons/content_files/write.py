@@ -1,6 +1,7 @@
 """Write the database back as course files, in the canonical form that read.py reads
 back byte for byte (TOML by tomli-w)."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import tomli_w
@@ -14,6 +15,32 @@ def toml_table(pairs) -> str:
     return tomli_w.dumps(dict(pairs), multiline_strings=True, indent=2)
 
 
+def _exact(value):
+    """A stored Decimal without the trailing zeros the column adds (33.33333000 → 33.33333)."""
+    return None if value is None else Decimal(format(Decimal(value).normalize(), "f"))
+
+
+def question_data(q) -> gift.QuestionData:
+    """One stored question (choices prefetched) as the QuestionData that gift.write() writes."""
+    data = gift.QuestionData(q.name, q.kind, q.text, explanation=q.explanation, section=q.section)
+    rows = list(q.choices.all())
+    if q.kind == "matching":
+        data.pairs = [gift.PairData(c.text, c.match) for c in rows]
+    elif q.kind == "numerical":
+        data.numbers = [
+            gift.NumericalAnswer(
+                _exact(c.value), _exact(c.tolerance or 0), _exact(c.weight), c.feedback,
+                range=(_exact(c.minimum), _exact(c.maximum)) if c.minimum is not None else None,
+            )
+            for c in rows
+        ]
+    elif q.kind == "shortanswer":
+        data.answers = [gift.ShortAnswer(c.text, _exact(c.weight), c.feedback) for c in rows]
+    else:
+        data.choices = [gift.ChoiceData(c.text, int(c.weight), c.feedback, _exact(c.weight)) for c in rows]
+    return data
+
+
 def quiz_data(quiz, defaults=None):
     defaults = defaults or {"pass_mark": 70, "shuffle": True}
     data = gift.QuizData(
@@ -21,12 +48,7 @@ def quiz_data(quiz, defaults=None):
         shuffle=quiz.shuffle if quiz.shuffle != defaults["shuffle"] else None,
     )
     for q in quiz.questions.active().prefetch_related("choices"):
-        data.questions.append(
-            gift.QuestionData(
-                q.name, q.kind, q.text, [gift.ChoiceData(c.text, c.weight, c.feedback) for c in q.choices.all()],
-                q.explanation, q.section,
-            )
-        )
+        data.questions.append(question_data(q))
     return data
 
 
@@ -75,5 +97,5 @@ def export_course(root):
                 front.append(("reviewed", text.reviewed))
             put(root / lesson.slug / f"{tier}.md", f"+++\n{toml_table(front)}+++\n\n{text.body}\n")
             if quizzes[tier] and quizzes[tier].questions.active().exists():
-                put(root / lesson.slug / f"{tier}.gift", gift.write(quiz_data(quizzes[tier], defaults)))
+                put(root / lesson.slug / f"{tier}.gift", gift.write(quiz_data(quizzes[tier], defaults), moodle=True))
     return written
