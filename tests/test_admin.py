@@ -152,8 +152,7 @@ def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(in
 
     quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="academic")
     base = {"text": quiz.text_id, "pass_mark": 80, "shuffle": "on"}
-    bad = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": "::x::Q{}
-"})
+    bad = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": "::x::Q{}\n"})
     assert "essay questions" in bad.content.decode()
     assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70
     good = "::alpha-a-q1::Which cell removes bone?{=Osteoclast #Yes ~Osteoblast #No ~Chondrocyte #No}\n"
