@@ -194,7 +194,28 @@ def _texts_mentioning(needles) -> list:
     return [t for t in TierText.objects.select_related("lesson") if any(n in t.body.lower() for n in folded)]
 
 
-class Reference(ContentModel):
+class EmbeddedInTexts(ContentModel):
+    """A source that tier texts embed through a marker ([@key], [[diagram:slug]]): saving
+    or deleting it re-renders exactly the texts that carry the marker."""
+
+    class Meta:
+        abstract = True
+
+    def marker(self) -> str:
+        raise NotImplementedError
+
+    def save(self, *args, rerender_texts=True, **kwargs):
+        super().save(*args, **kwargs)
+        if rerender_texts:
+            rerender(_texts_mentioning([self.marker()]))
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        rerender(_texts_mentioning([self.marker()]))
+        return result
+
+
+class Reference(EmbeddedInTexts):
     key = models.SlugField(unique=True, help_text="Cite it in lessons as [@key].")
     authors = models.CharField(max_length=500)
     title = models.CharField(max_length=500)
@@ -219,15 +240,8 @@ class Reference(ContentModel):
         if self.url and urlsplit(self.url).scheme not in {"http", "https"}:
             raise ValidationError({"url": "A reference URL must start with http:// or https://."})
 
-    def save(self, *args, rerender_texts=True, **kwargs):
-        super().save(*args, **kwargs)
-        if rerender_texts:
-            rerender(_texts_mentioning([f"@{self.key}"]))
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        rerender(_texts_mentioning([f"@{self.key}"]))
-        return result
+    def marker(self):
+        return f"@{self.key}"
 
 
 class Evidence(models.TextChoices):
@@ -321,7 +335,7 @@ def check_names(names, others) -> None:
             raise ValidationError(f"“{mine[clash.pop()]}” is already a name of the term “{other.term}”.")
 
 
-class Diagram(ContentModel):
+class Diagram(EmbeddedInTexts):
     slug = models.SlugField(unique=True)
     svg = models.TextField(help_text="An accessible SVG with <title> and <desc>; see the content README.")
 
@@ -337,16 +351,12 @@ class Diagram(ContentModel):
         except ValueError as exc:
             raise ValidationError({"svg": f"This SVG cannot be used: {exc}."}) from None
 
-    def save(self, *args, rerender_texts=True, **kwargs):
+    def marker(self):
+        return f"[[diagram:{self.slug}]]"
+
+    def save(self, *args, **kwargs):
         self.svg = normalise_text(self.svg)
         super().save(*args, **kwargs)
-        if rerender_texts:
-            rerender(_texts_mentioning([f"[[diagram:{self.slug}]]"]))
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        rerender(_texts_mentioning([f"[[diagram:{self.slug}]]"]))
-        return result
 
 
 class Quiz(models.Model):

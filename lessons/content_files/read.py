@@ -173,11 +173,17 @@ def read_course(root=CONTENT_DIR):
     return course
 
 
-def _read_references(path, course, errors):
+def _toml_file(path, errors):
+    """(source, data) of a TOML file, or (None, None) when it is absent or unreadable."""
     if not path.exists():
-        return
+        return None, None
     src = _source(path, errors)
     data = _toml(src, errors) if src else None
+    return (src, data) if data is not None else (None, None)
+
+
+def _read_references(path, course, errors):
+    src, data = _toml_file(path, errors)
     if data is None:
         return
     seen = set()
@@ -198,10 +204,7 @@ def _read_references(path, course, errors):
 
 
 def _read_glossary(path, course, errors):
-    if not path.exists():
-        return
-    src = _source(path, errors)
-    data = _toml(src, errors) if src else None
+    src, data = _toml_file(path, errors)
     if data is None:
         return
     slugs, names = set(), {}
