@@ -10,6 +10,8 @@ from lessons.models import Answer, Lesson, Reference, Term, TierText
 
 pytestmark = pytest.mark.django_db
 
+# Cost is measured in CPU time of this process (time.process_time), so a busy machine
+# does not make a refusal look slow.
 STALLS = {
     "10k open brackets": "[" * 10_000,
     "4k open citations": "[@a " * 4_000,
@@ -28,9 +30,9 @@ def ina(client, instructor):
 
 @pytest.mark.parametrize("body", STALLS.values(), ids=STALLS.keys())
 def test_preview_refuses_slow_or_deep_markdown_within_a_second(ina, small_course, body):
-    started = time.perf_counter()
+    started = time.process_time()
     response = ina.post("/admin/lessons/tiertext/preview/", {"body": body, "tier": "fundamentals"})
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert response.status_code == 200
     assert "problem" in response.content.decode().lower() or "limit" in response.content.decode()
 
@@ -40,9 +42,9 @@ def test_saving_a_tier_refuses_slow_or_deep_markdown_and_keeps_the_old_text(ina,
     text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
     data = {"lesson": text.lesson_id, "tier": text.tier, "title": text.title, "summary": text.summary,
             "objectives": "\n".join(text.objectives), "body": body}
-    started = time.perf_counter()
+    started = time.process_time()
     response = ina.post(f"/admin/lessons/tiertext/{text.pk}/change/", data)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert response.status_code == 200  # the form again, with the error
     assert "errornote" in response.content.decode()
     assert TierText.objects.get(pk=text.pk).body == text.body
@@ -135,10 +137,10 @@ IMPORT_CASES = [
 def test_import_refuses_with_file_and_line_and_changes_nothing(small_course, name, old, new, where, message):
     before = (Lesson.objects.count(), list(TierText.objects.values_list("body", flat=True)), Reference.objects.count())
     _replace(small_course, name, old, new)
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ContentError) as caught:
         load_course(read_course(small_course))
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     errors = "\n".join(caught.value.errors)
     assert where in errors and message in errors, errors
     assert (Lesson.objects.count(), list(TierText.objects.values_list("body", flat=True)), Reference.objects.count()) == before
