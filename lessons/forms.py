@@ -36,12 +36,14 @@ class AnswerForm(forms.Form):
 
     attempt = IdField()
     question = IdField()
-    choice = IdListField(error_messages={"required": "Choose an answer before submitting."})
+    # Required only for choice questions; the view checks that, knowing the question's kind.
+    choice = IdListField(required=False)
+    # What a learner typed (numerical, short answer); its length limit depends on the kind.
+    response = forms.CharField(required=False, strip=False, max_length=1000,
+                               error_messages={"max_length": "is longer than %(limit_value)d characters"})
 
     def first_error(self) -> str:
         for name, errors in self.errors.items():
-            if name == "choice" and errors.as_data()[0].code == "required":
-                return errors[0]
             return f"The form field '{name}' {errors[0]}." if name != "__all__" else errors[0]
         return ""
 
