@@ -54,4 +54,4 @@ bench: $(BIN)/.installed-dev
 	SOAK_SECONDS=$${SOAK_SECONDS:-30} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_load.py -k soak
 
 clean:
-	rm -rf $(VENV) staticfiles var .pytest_cache
+	rm -rf $(VENV) staticfiles staticfiles-manifest var .pytest_cache

@@ -1,6 +1,7 @@
 """Issue 20: inputs that cannot crash or stall a server, and imports as strict as the admin."""
 
 import re
+from pathlib import Path
 import time
 
 import pytest
@@ -387,3 +388,12 @@ def test_the_quiz_limit_is_shared_by_every_worker_process(transactional_db, cour
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+
+
+def test_the_static_manifest_is_kept_outside_the_public_static_folder(tmp_path):
+    from hormonebone.storage import StaticFilesStorage
+
+    storage = StaticFilesStorage(location=tmp_path / "staticfiles", base_url="/static/")
+    manifest = Path(storage.manifest_storage.path(storage.manifest_name))
+    assert manifest.parent == tmp_path / "staticfiles-manifest"
+    assert not manifest.is_relative_to(tmp_path / "staticfiles")

@@ -279,7 +279,7 @@ def test_postgresql_url_wrong_messages(tmp_path):
 
 
 def test_static_files_are_served_brotli_compressed_to_browsers_that_accept_it(tmp_path, migrated):
-    manifest = json.loads((migrated / "static" / "staticfiles.json").read_text())["paths"]
+    manifest = json.loads((migrated / "static-manifest" / "staticfiles.json").read_text())["paths"]
     port = free_port()
     env = bare_env(migrated, DJANGO_SECRET_KEY=secrets.token_urlsafe(40), DJANGO_DEBUG="0", DJANGO_HTTPS="0", WEB_CONCURRENCY="1")
     server = Started([PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "hormonebone.wsgi", "-b", f"127.0.0.1:{port}"],
@@ -293,6 +293,8 @@ def test_static_files_are_served_brotli_compressed_to_browsers_that_accept_it(tm
         assert "immutable" in headers["Cache-Control"]
         status, headers, _ = get(port, css, {"Accept-Encoding": "gzip"})
         assert (status, headers["Content-Encoding"]) == (200, "gzip")
+        # The manifest of hashed names is not public.
+        assert get(port, "/static/staticfiles.json", {})[0] == 404
         # The admin's files get gzip only (see hormonebone/storage.py).
         status, headers, _ = get(port, "/static/" + manifest["admin/css/base.css"], {"Accept-Encoding": "gzip, br"})
         assert (status, headers["Content-Encoding"]) == (200, "gzip")
