@@ -19,6 +19,7 @@ from .models import (
     TIERS, Attempt, Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, Tier, TierText, check_weights,
     load_render_sources,
 )
+from .item_analysis import WHICH_ATTEMPTS
 from .quiz_stats import quiz_statistics
 from .rendering import render_markdown, render_tier
 
@@ -298,7 +299,11 @@ class QuizAdmin(admin.ModelAdmin):
         quiz = get_object_or_404(Quiz.objects.select_related("text__lesson"), pk=pk)
         if not self.has_view_permission(request, quiz):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "quiz": quiz, "stats": quiz_statistics(quiz), "opts": self.model._meta, "title": f"Statistics: {quiz}"}
+        stats = quiz_statistics(quiz, request.GET.get("attempts", "highest"))
+        context = {
+            **self.admin_site.each_context(request), "quiz": quiz, "stats": stats, "opts": self.model._meta,
+            "title": f"Statistics: {quiz}", "choices_of_attempts": WHICH_ATTEMPTS,
+        }
         return TemplateResponse(request, "admin/lessons/quiz/statistics.html", context)
 
     def gift_view(self, request, pk):

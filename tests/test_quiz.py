@@ -315,7 +315,7 @@ def test_statistics_match_hand_computed_moodle_figures(small_course):
     for q in (q1, q2, q3):
         Answer.objects.create(attempt=retake, question=q, selected=[q.choices.first().pk], score=1)
 
-    stats = quiz_statistics(quiz)
+    stats = quiz_statistics(quiz, which="first")
     assert stats["attempts"] == 4 and stats["all_attempts"] == 5
     # Average of first-attempt scores: (100 + 83.3 + 33.3 + 33.3) / 4 = 62.5
     assert stats["average"] == pytest.approx(62.5, abs=0.05)
@@ -351,8 +351,30 @@ def test_statistics_match_hand_computed_moodle_figures(small_course):
     assert rows[q3.pk]["facility"] == pytest.approx(75)
     assert rows[q3.pk]["discrimination"] == pytest.approx(9.76, abs=0.01)
     assert rows[q3.pk]["efficiency"] == pytest.approx(11.11, abs=0.01)
-    picked = dict((c.pk, n) for c, n in rows[q1.pk]["choices"])
+    picked = {c.pk: n for c, n, _ in rows[q1.pk]["choices"]}
     assert picked[q1.choices.first().pk] == 4
+
+
+def test_statistics_count_highest_attempts_leave_out_staff_and_show_quiz_figures(small_course, admin_client, instructor):
+    quiz = Quiz.objects.get(text__lesson__slug="beta", text__tier="academic")
+    q1, q2, q3 = quiz.questions.order_by("position")
+    t0 = timezone.now() - timedelta(days=1)
+    rows = [("A", (1, 1, 1)), ("B", (1, 0.5, 1)), ("C", (0, 1, 0)), ("D", (0, 0, 1)), ("D", (1, 1, 1))]
+    for i, (learner, marks) in enumerate(rows):
+        attempt = Attempt.objects.create(quiz=quiz, learner=learner, finished_at=t0, score=round(100 * sum(marks) / 3, 1))
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=t0 + timedelta(minutes=i))
+        for q, mark in zip((q1, q2, q3), marks):
+            Answer.objects.create(attempt=attempt, question=q, selected=[q.choices.first().pk], score=mark)
+    staff = Attempt.objects.create(quiz=quiz, learner="staff", user=instructor, finished_at=t0, score=0)
+    Answer.objects.create(attempt=staff, question=q1, selected=[q1.choices.first().pk], score=0)
+
+    highest = quiz_statistics(quiz)
+    assert (highest["which"], highest["attempts"], highest["all_attempts"]) == ("highest", 4, 5)
+    assert highest["quiz"].mean == pytest.approx((3 + 2.5 + 1 + 3) / 4)
+    assert quiz_statistics(quiz, "all")["attempts"] == 5
+    page = admin_client.get(f"/admin/lessons/quiz/{quiz.pk}/statistics/?attempts=first").content.decode()
+    assert "Cronbach" in page and "Likely to be poor" in page  # q2's efficiency is -9.09 on first attempts
+    assert '<option value="first" selected>' in page
 
 
 def statistics_url():
