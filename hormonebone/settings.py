@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",  # search on PostgreSQL; inert on SQLite
     "django.forms",
     "django_htmx",
     "simple_history",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("lessons/<slug:slug>/<tier:tier>/quiz/answer/", quiz_views.quiz_answer, name="quiz_answer"),
     path("glossary/", views.glossary, name="glossary"),
     path("glossary/<slug:slug>/", views.term_page, name="term"),
+    path("search/", views.search_page, name="search"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report", views.csp_report, name="csp_report"),

@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from . import search
 from .gift import is_moodle_grade
 from .rendering import Glossary, RenderSources, check_markdown, check_svg, render_markdown, render_tier
 
@@ -171,7 +172,9 @@ class TierText(ContentModel):
         self.body = normalise_text(self.body)
         if render:
             self.render()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            search.index_text(self)
 
     @property
     def anchors(self):
@@ -306,7 +309,9 @@ class Term(ContentModel):
         self.body = normalise_text(self.body)
         self.body_html = render_markdown(self.body)
         old = Term.objects.filter(pk=self.pk).only("slug", "term", "aliases").first() if self.pk else None
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            search.index_term(self)
         if rerender_texts:
             self._rerender_texts(old)
 

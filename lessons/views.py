@@ -11,8 +11,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import page_cache, progress
-from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText
+from . import page_cache, progress, search
+from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText, can_see_drafts
 from .page_cache import render_page
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,17 @@ def _render_glossary(request: HttpRequest, query: str, marks: dict | None = None
         groups[first if first.isalpha() else "#"].append(term)
     context = {"groups": sorted(groups.items()), "query": query, "count": len(terms), **(marks or {})}
     return render_page(request, "lessons/glossary.html", context, partial="results")
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[: search.MAX_QUERY_CHARS]
+    results = search.search(query, drafts=can_see_drafts(request.user))
+    for hit in results.sections:
+        hit.other_depths = [(t, label, hit.depths[t]) for t, label in TIER_CHOICES if t in hit.depths and t != hit.tier]
+    context = {"query": query.strip(), "results": results}
+    return render_page(request, "lessons/search.html", context, partial="results")
 
 
 @require_GET

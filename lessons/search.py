@@ -1,0 +1,496 @@
+"""Search over lesson sections and the glossary, on the database's own full-text engine.
+
+The index is `SearchEntry`: one row per h2 section of a tier text and one per glossary
+term. TierText.save() and Term.save() rewrite their rows by calling `index_text()` /
+`index_term()` inside the save's transaction (import and re-rendering save through
+them too). Rows go with their tier text or term through the foreign key's CASCADE, so
+a lesson deleted in any way, an admin bulk action included, leaves nothing behind.
+
+- SQLite: an FTS5 table (porter stemmer) mirrors SearchEntry through triggers made by
+  migration 0005, the way an index follows its table; bm25() ranks, snippet() marks.
+- PostgreSQL: a stored tsvector column with a GIN index; SearchRank ranks,
+  SearchHeadline marks, and pg_trgm similarity suggests a glossary name for a typo.
+
+User text never reaches either engine as query syntax: it is cut into words and each
+word into \\w tokens, and the engine's query is built here from those tokens.
+"""
+
+import difflib
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.db import connection, models
+from django.db.models import F
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .rendering import _is_acronym
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 8
+MAX_WORD_CHARS = 50
+OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # pasted boolean syntax: we search words only
+SECTION_LIMIT = 20
+TERM_LIMIT = 12
+MARK_START, MARK_END = "\x02", "\x03"  # snippet markers: escaped text cannot contain them
+FTS_TABLE = "lessons_searchentry_fts"
+
+
+class Kind(models.TextChoices):
+    SECTION = "section", "Lesson section"
+    TERM = "term", "Glossary term"
+
+
+class SearchEntry(models.Model):
+    """One searchable piece: an h2 section of a tier text, or a glossary term.
+
+    On SQLite, migration 0005 puts triggers on this table that keep the FTS5 table in
+    step; a later migration that makes Django rebuild this table must recreate them.
+    """
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    text = models.ForeignKey("lessons.TierText", on_delete=models.CASCADE, null=True, related_name="search_entries")
+    term = models.ForeignKey("lessons.Term", on_delete=models.CASCADE, null=True, related_name="search_entries")
+    position = models.PositiveIntegerField(default=0)
+    anchor = models.CharField(max_length=200, blank=True)
+    key = models.CharField(max_length=200, blank=True, help_text="The section key shared by the three tiers.")
+    heading = models.CharField(max_length=300)
+    body = models.TextField()
+    # Case-sensitive glossary acronyms written here in their own case, as acronym_key()s,
+    # so that "RANK" finds RANK but not "ranked".
+    acronyms = models.TextField(blank=True)
+    vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
+
+    class Meta:
+        ordering = ["kind", "text", "position"]
+        verbose_name_plural = "search entries"
+
+    def __str__(self):
+        return self.heading
+
+
+VECTOR = (
+    SearchVector("heading", weight="A", config="english")
+    + SearchVector("body", weight="B", config="english")
+    + SearchVector("acronyms", weight="C", config="simple")
+)
+
+
+# --- Building the index ----------------------------------------------------------------
+
+_DROP = re.compile(
+    r'<div class="tips">.*?</div>|<section class="references".*?</section>|<aside class="evidence-legend".*?</aside>'
+    r'|<svg\b.*?</svg>|<sup class="cite">.*?</sup>|<sup id="fnref[^"]*">.*?</sup>',
+    re.S,
+)
+_H2 = re.compile(r'<h2\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h2>', re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+_BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|dl|dt|dd|h[1-6]|div|table|tr|td|th|thead|tbody|blockquote|figure|figcaption|pre|br|hr)\b[^>]*>")
+
+
+def plain_text(fragment: str) -> str:
+    """Readable text of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", _BLOCK_TAG.sub(" ", fragment)))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def sections_of(rendered: str, toc: list, title: str) -> list[dict]:
+    """Split a tier's rendered HTML at its h2s: anchor, key, heading and plain body of each.
+
+    Text before the first h2 is a section too, with no anchor, headed by the tier title.
+    Tooltips, the reference list, the evidence legend, diagrams and citation numbers are
+    left out: they are not what the section says.
+    """
+    keys = {item["id"]: item.get("key", item["id"]) for item in toc if item.get("level") == 2}
+    content = _DROP.sub(" ", rendered)
+    heads = list(_H2.finditer(content))
+    sections = []
+    intro = plain_text(content[: heads[0].start()] if heads else content)
+    if intro:
+        sections.append({"anchor": "", "key": "", "heading": title, "body": intro})
+    for i, head in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(content)
+        anchor = head.group(1)
+        sections.append(
+            {
+                "anchor": anchor,
+                "key": keys.get(anchor, anchor),
+                "heading": plain_text(head.group(2)),
+                "body": plain_text(content[head.end() : end]),
+            }
+        )
+    return sections
+
+
+def acronym_key(name: str) -> str:
+    """One token per acronym on both engines: "IL-6" -> "il6", "TNF-α" -> "tnfα"."""
+    return re.sub(r"\W|_", "", name).lower()
+
+
+def acronym_names(terms) -> list[str]:
+    """The names that must match case-exactly: acronyms of case-sensitive terms."""
+    return [name for t in terms if t.case_sensitive for name in [t.term, *t.aliases] if _is_acronym(name)]
+
+
+def acronyms_in(text: str, names: list[str]) -> str:
+    if not names:
+        return ""
+    pattern = r"(?<![\w])(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w])"
+    return " ".join(sorted({acronym_key(m) for m in re.findall(pattern, text)}))
+
+
+def section_entries(text, acronyms: list[str]) -> list[dict]:
+    """The index fields of a tier text's sections (pure; the 0005 migration uses it too)."""
+    return [
+        {"kind": Kind.SECTION, "position": i, "acronyms": acronyms_in(s["heading"] + " " + s["body"], acronyms), **s}
+        for i, s in enumerate(sections_of(text.html, text.toc, text.title))
+    ]
+
+
+def term_entry(term) -> dict:
+    """The index fields of a glossary term: its names, tooltips and body (pure)."""
+    shorts = dict.fromkeys(s for s in (term.short, term.short_fundamentals, term.short_intermediate, term.short_academic) if s)
+    body = " ".join([", ".join(term.aliases), *shorts, plain_text(term.body_html)])
+    return {
+        "kind": Kind.TERM, "heading": term.term, "body": _CONTROL.sub(" ", body).strip(),
+        "acronyms": " ".join(acronym_key(n) for n in acronym_names([term])),
+    }
+
+
+def _term_model():
+    return apps.get_model("lessons", "Term")
+
+
+def index_text(text) -> None:
+    """Rewrite a tier text's sections in the index. Call it inside the save's transaction."""
+    acronyms = acronym_names(_term_model().objects.filter(case_sensitive=True).only("term", "aliases", "case_sensitive"))
+    SearchEntry.objects.filter(text=text).delete()
+    SearchEntry.objects.bulk_create(SearchEntry(text=text, **fields) for fields in section_entries(text, acronyms))
+    _store_vectors(SearchEntry.objects.filter(text=text))
+
+
+def index_term(term) -> None:
+    """Rewrite a glossary term's entry in the index. Call it inside the save's transaction."""
+    SearchEntry.objects.filter(term=term).delete()
+    SearchEntry.objects.create(term=term, **term_entry(term))
+    _store_vectors(SearchEntry.objects.filter(term=term))
+
+
+def _store_vectors(entries) -> None:
+    if connection.vendor == "postgresql":
+        entries.update(vector=VECTOR)
+
+
+# --- Reading a query -------------------------------------------------------------------
+
+@dataclass
+class Word:
+    text: str  # as typed, cleaned to letters, digits and inner hyphens
+    names: list = field(default_factory=list)  # other names of the glossary term it names
+    acronyms: list = field(default_factory=list)  # ...those of them that match case-exactly
+    acronym: bool = False  # itself a case-sensitive glossary acronym, typed in its own case
+    prefix: bool = False  # the last word, perhaps still being typed
+    known: bool = False  # a glossary name
+
+
+@dataclass
+class Glossary:
+    """Every term's names, loaded once per search (one query)."""
+
+    terms: dict  # id -> Term
+    by_name: dict  # folded name -> term id
+    by_acronym: dict  # acronym as written -> term id
+
+    @classmethod
+    def load(cls):
+        terms = {t.pk: t for t in _term_model().objects.only("slug", "term", "aliases", "case_sensitive", "short")}
+        by_name, by_acronym = {}, {}
+        for term in terms.values():
+            for name in term.names():
+                if term.case_sensitive and _is_acronym(name):
+                    by_acronym.setdefault(name, term.pk)
+                else:
+                    by_name.setdefault(fold(name), term.pk)
+        return cls(terms, by_name, by_acronym)
+
+    def find(self, text: str):
+        """The term that has this name, honouring case for acronyms, or None."""
+        pk = self.by_acronym.get(text) or self.by_name.get(fold(text))
+        return self.terms.get(pk)
+
+
+def fold(name: str) -> str:
+    return " ".join(name.lower().replace("-", " ").split())
+
+
+def clean_words(query: str) -> list[str]:
+    query = _CONTROL.sub(" ", query[:MAX_QUERY_CHARS])
+    words = []
+    for raw in query.split():
+        word = "-".join(re.findall(r"\w+", raw))[:MAX_WORD_CHARS]  # "T-score" stays whole; '"(x*' -> "x"
+        if word and word not in OPERATORS:
+            words.append(word)
+    return words[:MAX_WORDS]
+
+
+def read_query(query: str, glossary: Glossary) -> list[Word]:
+    """The query as words, each expanded to the other names of the glossary term it names."""
+    typed = clean_words(query)
+    if sum(len(w) for w in typed) < 2:
+        return []
+    whole = glossary.find(" ".join(typed)) if len(typed) > 1 else None
+    groups = [" ".join(typed)] if whole else typed
+    words = []
+    for text in groups:
+        term = whole or glossary.find(text)
+        word = Word(text)
+        if term:
+            word.known, word.acronym = True, text in glossary.by_acronym
+            for name in term.names():
+                if fold(name) != fold(text):
+                    (word.acronyms if term.case_sensitive and _is_acronym(name) else word.names).append(name)
+        words.append(word)
+    last = words[-1]
+    last.prefix = not last.known and len(last.text) >= 3 and not query[-1:].isspace()
+    return words
+
+
+# --- Results ---------------------------------------------------------------------------
+
+@dataclass
+class TermHit:
+    slug: str
+    term: str
+    short: str
+    match: str  # "exact", "prefix" (a name starts with the query) or "text"
+
+
+@dataclass
+class SectionHit:
+    lesson_slug: str
+    lesson_title: str
+    tier: str
+    anchor: str
+    key: str
+    heading: str
+    snippet: SafeString
+    rank: float
+    depths: dict = field(default_factory=dict)  # tier -> anchor, every tier that has this section
+
+
+@dataclass
+class Results:
+    query: str
+    terms: list = field(default_factory=list)
+    sections: list = field(default_factory=list)
+    suggestion: str = ""
+
+    def __bool__(self):
+        return bool(self.terms or self.sections)
+
+
+def highlight(snippet: str) -> SafeString:
+    """Escape the engine's snippet, then turn its markers into <mark> elements."""
+    safe = escape(snippet.replace(MARK_END + MARK_START, ""))
+    return mark_safe(safe.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+
+
+def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Results:
+    """Glossary terms and lesson sections matching query, best first, on this database's engine.
+
+    `drafts` includes unpublished lessons (for staff); `tier` is the reader's preferred
+    depth: a section found at several depths links there. Four queries at most.
+    """
+    results = Results(query=" ".join(clean_words(query)))
+    glossary = Glossary.load()
+    words = read_query(query, glossary)
+    if not words:
+        return results
+    engine = _postgres if connection.vendor == "postgresql" else _sqlite
+    term_ranks, rows = engine.find(words, drafts)
+    results.terms = _order_terms(term_ranks, glossary, results.query)
+    results.sections = _group_sections(rows, tier)
+    if not results:
+        results.suggestion = _suggest(words, glossary, engine)
+    return results
+
+
+def _order_terms(ranks: dict, glossary: Glossary, query: str) -> list:
+    folded = fold(query)
+    hits = []
+    for pk, rank in ranks.items():
+        term = glossary.terms.get(pk)
+        if term is None:
+            continue
+        names = [fold(n) for n in term.names()]
+        prefixed = [len(n) for n in names if n.startswith(folded)]
+        match = "exact" if folded in names else "prefix" if prefixed else "text"
+        order = (("exact", "prefix", "text").index(match), min(prefixed, default=0), -rank, term.term.lower())
+        hits.append((order, TermHit(term.slug, term.term, term.short, match)))
+    return [hit for _, hit in sorted(hits, key=lambda h: h[0])][:TERM_LIMIT]
+
+
+def _group_sections(rows: list, tier: str | None) -> list:
+    """One hit per section key of a lesson, at the preferred tier when that tier matched."""
+    groups = {}
+    for hit in rows:
+        group = (hit.lesson_slug, hit.key or "#intro")
+        best = groups.get(group)
+        if best is None or (tier and hit.tier == tier and best.tier != tier):
+            groups[group] = hit if best is None else _keep_rank(hit, best)
+    hits = sorted(groups.values(), key=lambda h: -h.rank)[:SECTION_LIMIT]
+    if hits:
+        _add_depths(hits)
+    return hits
+
+
+def _keep_rank(preferred, best):
+    preferred.rank = max(preferred.rank, best.rank)
+    return preferred
+
+
+def _add_depths(hits) -> None:
+    """Every tier that has each hit's section (by its shared key), for "also at" links. One query."""
+    entries = SearchEntry.objects.filter(
+        kind=Kind.SECTION, text__lesson__slug__in={h.lesson_slug for h in hits}, key__in={h.key for h in hits}
+    ).values_list("text__lesson__slug", "key", "text__tier", "anchor")
+    depths = {}
+    for slug, key, tier, anchor in entries:
+        depths.setdefault((slug, key), {}).setdefault(tier, anchor)
+    for hit in hits:
+        hit.depths = depths.get((hit.lesson_slug, hit.key), {hit.tier: hit.anchor}) if hit.key else {hit.tier: ""}
+
+
+def _suggest(words, glossary: Glossary, engine) -> str:
+    """A query with each unknown word replaced by the glossary name it is closest to."""
+    unknown = [w.text for w in words if not w.known and len(w.text) >= 4]
+    if not unknown:
+        return ""
+    close = engine.closest_names(unknown, glossary)
+    suggestion = " ".join(close.get(w.text, w.text) for w in words)
+    return suggestion if fold(suggestion) != fold(" ".join(w.text for w in words)) else ""
+
+
+# --- SQLite: FTS5 ----------------------------------------------------------------------
+
+class _sqlite:
+    TERMS_SQL = f"""
+        SELECT e.term_id, bm25({FTS_TABLE}, 5.0, 1.0, 5.0) AS rank
+        FROM {FTS_TABLE} f JOIN lessons_searchentry e ON e.id = f.rowid
+        WHERE {FTS_TABLE} MATCH %s AND e.kind = 'term'
+        ORDER BY rank LIMIT 50"""
+    SECTIONS_SQL = f"""
+        SELECT l.slug, l.title, t.tier, e.anchor, e.key, e.heading,
+               snippet({FTS_TABLE}, 1, %s, %s, '…', 24), bm25({FTS_TABLE}, 5.0, 1.0, 1.0) AS rank
+        FROM {FTS_TABLE} f
+        JOIN lessons_searchentry e ON e.id = f.rowid
+        JOIN lessons_tiertext t ON t.id = e.text_id
+        JOIN lessons_lesson l ON l.id = t.lesson_id
+        WHERE {FTS_TABLE} MATCH %s AND e.kind = 'section' {{status}}
+        ORDER BY rank LIMIT 60"""
+
+    @staticmethod
+    def phrase(text: str, prefix: bool = False) -> str:
+        tokens = re.findall(r"\w+", text.lower())  # never a quote: safe inside "..."
+        return '"' + " ".join(tokens) + '"' + ("*" if prefix else "") if tokens else ""
+
+    @classmethod
+    def match(cls, words) -> str:
+        groups = []
+        for word in words:
+            options = [f"acronyms : {cls.phrase(acronym_key(word.text))}" if word.acronym else cls.phrase(word.text, word.prefix)]
+            options += [cls.phrase(name) for name in word.names]
+            options += [f"acronyms : {cls.phrase(acronym_key(name))}" for name in word.acronyms]
+            groups.append("(" + " OR ".join(o for o in options if o) + ")")
+        return " AND ".join(groups)
+
+    @classmethod
+    def find(cls, words, drafts):
+        match = cls.match(words)
+        status = "" if drafts else "AND l.status = 'published'"
+        with connection.cursor() as cursor:
+            cursor.execute(cls.TERMS_SQL, [match])
+            terms = {pk: -rank for pk, rank in cursor.fetchall()}
+            cursor.execute(cls.SECTIONS_SQL.format(status=status), [MARK_START, MARK_END, match])
+            rows = [
+                SectionHit(slug, title, tier, anchor, key, heading, highlight(snippet), -rank)
+                for slug, title, tier, anchor, key, heading, snippet, rank in cursor.fetchall()
+            ]
+        return terms, rows
+
+    @staticmethod
+    def closest_names(words, glossary) -> dict:
+        # ~500 names already in memory: difflib's ratio over them takes well under a millisecond.
+        names = {fold(name): name for term in glossary.terms.values() for name in term.names()}
+        close = {}
+        for word in words:
+            found = difflib.get_close_matches(fold(word), names, n=1, cutoff=0.8)
+            if found:
+                close[word] = names[found[0]]
+        return close
+
+
+# --- PostgreSQL: tsvector, GIN, pg_trgm ------------------------------------------------
+
+class _postgres:
+    @staticmethod
+    def lexeme(token: str) -> str:
+        return "'" + token + "'"  # \w tokens hold no quote or backslash
+
+    @classmethod
+    def query(cls, words) -> SearchQuery:
+        combined = None
+        for word in words:
+            if word.acronym:
+                option = SearchQuery(cls.lexeme(acronym_key(word.text)) + ":C", search_type="raw", config="simple")
+            elif word.prefix and re.fullmatch(r"\w+", word.text):
+                option = SearchQuery(cls.lexeme(word.text.lower()) + ":*", search_type="raw", config="english")
+            else:
+                option = SearchQuery(word.text, search_type="phrase", config="english")
+            for name in word.names:
+                option |= SearchQuery(name, search_type="phrase", config="english")
+            for name in word.acronyms:
+                option |= SearchQuery(cls.lexeme(acronym_key(name)) + ":C", search_type="raw", config="simple")
+            combined = option if combined is None else combined & option
+        return combined
+
+    @classmethod
+    def find(cls, words, drafts):
+        query = cls.query(words)
+        rank = SearchRank(F("vector"), query, normalization=1)
+        matching = SearchEntry.objects.filter(vector=query).annotate(rank=rank).order_by("-rank")
+        terms = dict(matching.filter(kind=Kind.TERM).values_list("term_id", "rank")[:50])
+        sections = matching.filter(kind=Kind.SECTION)
+        if not drafts:
+            sections = sections.filter(text__lesson__status="published")
+        headline = SearchHeadline(
+            "body", query, config="english", start_sel=MARK_START, stop_sel=MARK_END,
+            max_words=35, min_words=20, max_fragments=1,
+        )
+        rows = sections.annotate(snippet=headline).values_list(
+            "text__lesson__slug", "text__lesson__title", "text__tier", "anchor", "key", "heading", "snippet", "rank"
+        )[:60]
+        return terms, [
+            SectionHit(slug, title, tier, anchor, key, heading, highlight(snippet), rank)
+            for slug, title, tier, anchor, key, heading, snippet, rank in rows
+        ]
+
+    SIMILAR_SQL = """
+        SELECT DISTINCT ON (w) w, n.name
+        FROM unnest(%s::text[]) AS w,
+             lessons_term t,
+             LATERAL (SELECT t.term AS name UNION ALL SELECT jsonb_array_elements_text(t.aliases)) AS n
+        WHERE similarity(lower(n.name), w) >= 0.45
+        ORDER BY w, similarity(lower(n.name), w) DESC, length(n.name)"""
+
+    @classmethod
+    def closest_names(cls, words, glossary) -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(cls.SIMILAR_SQL, [[fold(w) for w in words]])
+            found = dict(cursor.fetchall())
+        return {w: found[fold(w)] for w in words if fold(w) in found}

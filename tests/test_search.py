@@ -1,0 +1,150 @@
+"""Search (lessons/search.py) on whichever database the suite runs on: CI runs these same
+cases on SQLite (FTS5) and on PostgreSQL (tsvector, pg_trgm)."""
+
+import pytest
+from django.db import connection
+
+from lessons.models import Lesson, Status, TierText
+from lessons.search import search, sections_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def course(bundled_course, db):
+    return bundled_course
+
+
+def page(client, q, **headers):
+    response = client.get("/search/", {"q": q}, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def add_section(slug, tier, heading, anchor, text):
+    tier_text = TierText.objects.get(lesson__slug=slug, tier=tier)
+    tier_text.body += f"\n\n## {heading} {{#{anchor}}}\n\n{text}\n"
+    tier_text.save()
+    return tier_text
+
+
+def test_decoy_receptor_finds_the_opg_sections(course, client):
+    results = search("decoy receptor")
+    assert results.sections[0].lesson_slug == "osteoclast-switch"
+    assert any(t.slug == "opg" for t in results.terms)  # its definition calls OPG a decoy receptor
+    html = page(client, "decoy receptor")
+    assert 'href="/lessons/osteoclast-switch/intermediate/#tnf-family"' in html
+    assert "<mark>decoy</mark> <mark>receptor</mark>" in html
+
+
+def test_t_score_finds_measuring_bone_risk_first_and_the_term_exactly(course):
+    results = search("T-score")
+    assert results.sections[0].lesson_slug == "measuring-bone-risk"
+    assert (results.terms[0].slug, results.terms[0].match) == ("t-score", "exact")
+
+
+def test_a_misspelt_term_suggests_the_glossary_name(course, client):
+    results = search("osteoclst")
+    assert not results and results.suggestion == "osteoclast"
+    assert 'Did you mean <a href="/search/?q=osteoclast">osteoclast</a>?' in page(client, "osteoclst")
+
+
+def test_stemming_and_glossary_aliases_find_other_forms_of_a_word(course):
+    # The stemmers make "resorbing" "resorb" but "resorption" "resorpt"; the glossary's
+    # aliases for resorption bridge the two.
+    snippets = " ".join(hit.snippet.lower() for hit in search("resorbing").sections)
+    assert "<mark>resorption</mark>" in snippets and "<mark>resorbed</mark>" in snippets
+
+
+def test_glossary_names_come_first_exact_then_prefix(course):
+    terms = search("osteocl").terms
+    assert [(t.slug, t.match) for t in terms[:2]] == [("osteoclast", "prefix"), ("osteoclast-precursor", "prefix")]
+    assert search("PTH").terms[0].slug == "pth"
+
+
+def test_case_sensitive_acronyms_match_only_in_their_own_case(course):
+    add_section("osteoclast-switch", "fundamentals", "League tables", "league-tables", "Hospitals are ranked by outcome.")
+    anchors = {hit.anchor for hit in search("RANK").sections}
+    assert "league-tables" not in anchors and "tnf-family" in anchors
+    assert "league-tables" in {hit.anchor for hit in search("ranked").sections}
+
+
+def test_an_edit_to_a_tier_is_findable_on_the_next_request(course, client):
+    assert not search("zebrafish")
+    add_section("osteoclast-switch", "fundamentals", "Fish scales", "fish-scales", "Zebrafish scales remodel: 5 < 7 & so on.")
+    html = page(client, "zebrafish")
+    assert 'href="/lessons/osteoclast-switch/fundamentals/#fish-scales"' in html
+    assert "<mark>Zebrafish</mark> scales remodel: 5 &lt; 7 &amp; so on." in html  # escaped, then marked
+
+
+def test_a_deleted_lesson_is_not_found(course, client):
+    Lesson.objects.filter(slug="osteoclast-switch").delete()  # a queryset delete, as the admin's bulk action does
+    assert all(hit.lesson_slug != "osteoclast-switch" for hit in search("decoy receptor").sections)
+    assert "/lessons/osteoclast-switch/" not in page(client, "RANKL denosumab")
+
+
+def test_drafts_are_found_only_by_those_who_may_see_them(course):
+    Lesson.objects.filter(slug="osteoclast-switch").update(status=Status.DRAFT)
+    assert all(hit.lesson_slug != "osteoclast-switch" for hit in search("decoy receptor").sections)
+    assert search("decoy receptor", drafts=True).sections[0].lesson_slug == "osteoclast-switch"
+
+
+def test_a_section_found_at_one_depth_offers_the_others(course, client):
+    hit = next(h for h in search("calcitonin minutes").sections if h.key == "calcitonin")
+    assert set(hit.depths) == {"intermediate", "academic"}
+    html = page(client, "calcitonin minutes")
+    assert 'Also at <a href="/lessons/calcium-hormones/academic/#calcitonin">Academic</a>' in html
+
+
+HOSTILE = ["", " ", "a", "é", "x" * 10240, '"', '""', "*", "NEAR(", "-", "(", ")", '"osteoclst', "\x00", "AND OR NOT", '"*-()"', "'; --"]
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_hostile_queries_answer_200_with_no_results(course, client, q):
+    html = page(client, q)
+    assert "In the lessons" not in html and 'id="hits-glossary"' not in html
+    assert not search(q)
+
+
+@pytest.mark.parametrize("q", ['"decoy', "decoy*", "decoy NEAR receptor", "-decoy (receptor", "osteo\x00clast", "bone' OR 1=1 --"])
+def test_fts_syntax_in_a_query_is_read_as_words(course, client, q):
+    page(client, q)
+    assert search(q).sections or search(q).suggestion or not search(q)  # no exception on either engine
+
+
+def test_index_holds_what_the_section_says_not_tooltips_references_or_legend():
+    rendered = (
+        '<p>Intro.</p>\n<h2 id="a">First <em>one</em></h2>\n<p>Alpha <sup class="cite">[<a href="#ref-x">1</a>]</sup>beta.</p>'
+        '\n<aside class="evidence-legend" id="evidence-legend"><h2 id="evidence-legend-h">Legend</h2></aside>'
+        '\n<section class="references"><h2 id="references">References</h2><ol><li>Paper</li></ol></section>'
+        '\n<div class="tips"><span class="tip">Tooltip</span></div>'
+    )
+    toc = [{"id": "a", "name": "First one", "level": 2, "key": "first"}]
+    assert sections_of(rendered, toc, "Title") == [
+        {"anchor": "", "key": "", "heading": "Title", "body": "Intro."},
+        {"anchor": "a", "key": "first", "heading": "First one", "body": "Alpha beta."},
+    ]
+
+
+def test_htmx_gets_the_results_partial_and_the_page_varies_on_it(course, client):
+    response = client.get("/search/", {"q": "osteoclast"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="search-results">') and "<html" not in html
+    assert "HX-Request" in response["Vary"]
+    full = page(client, "osteoclast")
+    assert 'hx-push-url="true"' in full and 'action="/search/"' in full
+
+
+def test_header_and_404_page_offer_a_search_box(course, client):
+    assert 'action="/search/"' in client.get("/").content.decode()
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and 'action="/search/"' in response.content.decode()
+
+
+def test_search_page_query_count(course, client, django_assert_num_queries):
+    # Term names, glossary matches, section matches, other depths of the sections found.
+    with django_assert_num_queries(4):
+        page(client, "decoy receptor")
+    # A miss asks for a suggestion: pg_trgm on PostgreSQL; in memory on SQLite.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
+        page(client, "osteoclst")
