@@ -251,13 +251,24 @@ def read_query(query: str, glossary: Glossary) -> list[Word]:
         word = Word(text)
         if term:
             word.known, word.acronym = True, text in glossary.by_acronym
-            for name in term.names():
-                if fold(name) != fold(text):
-                    (word.acronyms if term.case_sensitive and _is_acronym(name) else word.names).append(name)
+            for name in _broadest(term.names(), text):
+                (word.acronyms if term.case_sensitive and _is_acronym(name) else word.names).append(name)
         words.append(word)
     last = words[-1]
     last.prefix = not last.known and len(last.text) >= 3 and not query[-1:].isspace()
     return words
+
+
+def _broadest(names: list[str], typed: str) -> list[str]:
+    """The names other than the typed one, less those that contain another name as a
+    phrase ("bone resorption" when "resorption" is searched anyway)."""
+    folded = {fold(n): n for n in [typed, *names]}
+    keep = []
+    for key, name in folded.items():
+        inner = any(other != key and re.search(rf"(?<!\w){re.escape(other)}(?!\w)", key) for other in folded)
+        if key != fold(typed) and not inner:
+            keep.append(name)
+    return keep
 
 
 # --- Results ---------------------------------------------------------------------------
@@ -462,7 +473,7 @@ class _postgres:
     @classmethod
     def find(cls, words, drafts):
         query = cls.query(words)
-        rank = SearchRank(F("vector"), query, normalization=1)
+        rank = SearchRank(F("vector"), query, cover_density=True, normalization=1)
         matching = SearchEntry.objects.filter(vector=query).annotate(rank=rank).order_by("-rank")
         terms = dict(matching.filter(kind=Kind.TERM).values_list("term_id", "rank")[:50])
         sections = matching.filter(kind=Kind.SECTION)
@@ -470,7 +481,7 @@ class _postgres:
             sections = sections.filter(text__lesson__status="published")
         headline = SearchHeadline(
             "body", query, config="english", start_sel=MARK_START, stop_sel=MARK_END,
-            max_words=35, min_words=20, max_fragments=1,
+            max_words=35, min_words=20,
         )
         rows = sections.annotate(snippet=headline).values_list(
             "text__lesson__slug", "text__lesson__title", "text__tier", "anchor", "key", "heading", "snippet", "rank"
