@@ -33,10 +33,10 @@ MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
 MAX_WORD_CHARS = 50
 OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # pasted boolean syntax: we search words only
-SECTION_LIMIT = 20
+SECTION_LIMIT = 10  # each shown section costs a snippet: about a millisecond on SQLite
 TERM_LIMIT = 12
 MARK_START, MARK_END = "\x02", "\x03"  # snippet markers: escaped text cannot contain them
-FTS_TABLE = "lessons_searchentry_fts"
+SECTION_FTS, TERM_FTS = "lessons_section_fts", "lessons_term_fts"  # SQLite: one FTS5 table per kind
 
 
 class Kind(models.TextChoices):
@@ -200,28 +200,39 @@ class Word:
 
 @dataclass
 class Glossary:
-    """Every term's names, loaded once per search (one query)."""
+    """Every term's names, kept per process and checked against the database by one query."""
 
+    version: tuple
     terms: dict  # id -> Term
     by_name: dict  # folded name -> term id
     by_acronym: dict  # acronym as written -> term id
+    folded: dict  # folded name -> name, for suggestions
 
     @classmethod
-    def load(cls):
-        terms = {t.pk: t for t in _term_model().objects.only("slug", "term", "aliases", "case_sensitive", "short")}
-        by_name, by_acronym = {}, {}
+    def current(cls):
+        Term = _term_model()
+        version = tuple(Term.objects.aggregate(n=models.Count("id"), latest=models.Max("updated_at")).values())
+        if _glossary and _glossary[0].version == version:
+            return _glossary[0]
+        terms = {t.pk: t for t in Term.objects.only("slug", "term", "aliases", "case_sensitive", "short")}
+        by_name, by_acronym, folded = {}, {}, {}
         for term in terms.values():
             for name in term.names():
+                folded.setdefault(fold(name), name)
                 if term.case_sensitive and _is_acronym(name):
                     by_acronym.setdefault(name, term.pk)
                 else:
                     by_name.setdefault(fold(name), term.pk)
-        return cls(terms, by_name, by_acronym)
+        _glossary[:] = [cls(version, terms, by_name, by_acronym, folded)]
+        return _glossary[0]
 
     def find(self, text: str):
         """The term that has this name, honouring case for acronyms, or None."""
         pk = self.by_acronym.get(text) or self.by_name.get(fold(text))
         return self.terms.get(pk)
+
+
+_glossary: list = []
 
 
 def fold(name: str) -> str:
@@ -283,14 +294,15 @@ class TermHit:
 
 @dataclass
 class SectionHit:
+    id: int
     lesson_slug: str
     lesson_title: str
     tier: str
     anchor: str
     key: str
     heading: str
-    snippet: SafeString
     rank: float
+    snippet: SafeString = ""
     depths: dict = field(default_factory=dict)  # tier -> anchor, every tier that has this section
 
 
@@ -315,10 +327,10 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
     """Glossary terms and lesson sections matching query, best first, on this database's engine.
 
     `drafts` includes unpublished lessons (for staff); `tier` is the reader's preferred
-    depth: a section found at several depths links there. Four queries at most.
+    depth: a section found at several depths links there. Five queries at most.
     """
     results = Results(query=" ".join(clean_words(query)))
-    glossary = Glossary.load()
+    glossary = Glossary.current()
     words = read_query(query, glossary)
     if not words:
         return results
@@ -326,6 +338,11 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
     term_ranks, rows = engine.find(words, drafts)
     results.terms = _order_terms(term_ranks, glossary, results.query)
     results.sections = _group_sections(rows, tier)
+    if results.sections:
+        snippets = engine.snippets(words, [hit.id for hit in results.sections])
+        for hit in results.sections:
+            hit.snippet = highlight(snippets.get(hit.id, ""))
+        _add_depths(results.sections)
     if not results:
         results.suggestion = _suggest(words, glossary, engine)
     return results
@@ -354,10 +371,7 @@ def _group_sections(rows: list, tier: str | None) -> list:
         best = groups.get(group)
         if best is None or (tier and hit.tier == tier and best.tier != tier):
             groups[group] = hit if best is None else _keep_rank(hit, best)
-    hits = sorted(groups.values(), key=lambda h: -h.rank)[:SECTION_LIMIT]
-    if hits:
-        _add_depths(hits)
-    return hits
+    return sorted(groups.values(), key=lambda h: -h.rank)[:SECTION_LIMIT]
 
 
 def _keep_rank(preferred, best):
@@ -368,7 +382,7 @@ def _keep_rank(preferred, best):
 def _add_depths(hits) -> None:
     """Every tier that has each hit's section (by its shared key), for "also at" links. One query."""
     entries = SearchEntry.objects.filter(
-        kind=Kind.SECTION, text__lesson__slug__in={h.lesson_slug for h in hits}, key__in={h.key for h in hits}
+        text__lesson__slug__in={h.lesson_slug for h in hits if h.key}, key__in={h.key for h in hits if h.key}
     ).values_list("text__lesson__slug", "key", "text__tier", "anchor")
     depths = {}
     for slug, key, tier, anchor in entries:
@@ -390,20 +404,25 @@ def _suggest(words, glossary: Glossary, engine) -> str:
 # --- SQLite: FTS5 ----------------------------------------------------------------------
 
 class _sqlite:
+    # Rank in FTS5 alone, then join the best rows: bm25() over every match is cheap,
+    # snippet() is not, so it is asked only for the sections shown (snippets()).
     TERMS_SQL = f"""
-        SELECT e.term_id, bm25({FTS_TABLE}, 5.0, 1.0, 5.0) AS rank
-        FROM {FTS_TABLE} f JOIN lessons_searchentry e ON e.id = f.rowid
-        WHERE {FTS_TABLE} MATCH %s AND e.kind = 'term'
-        ORDER BY rank LIMIT 50"""
+        SELECT e.term_id, bm25({TERM_FTS}, 5.0, 1.0, 5.0) AS score
+        FROM {TERM_FTS} f JOIN lessons_searchentry e ON e.id = f.rowid
+        WHERE {TERM_FTS} MATCH %s ORDER BY score LIMIT 50"""
     SECTIONS_SQL = f"""
-        SELECT l.slug, l.title, t.tier, e.anchor, e.key, e.heading,
-               snippet({FTS_TABLE}, 1, %s, %s, '…', 24), bm25({FTS_TABLE}, 5.0, 1.0, 1.0) AS rank
-        FROM {FTS_TABLE} f
-        JOIN lessons_searchentry e ON e.id = f.rowid
+        WITH top AS MATERIALIZED (
+            SELECT rowid AS id, bm25({SECTION_FTS}, 5.0, 1.0, 1.0) AS score FROM {SECTION_FTS}
+            WHERE {SECTION_FTS} MATCH %s ORDER BY score LIMIT 50)
+        SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.score
+        FROM top
+        JOIN lessons_searchentry e ON e.id = top.id
         JOIN lessons_tiertext t ON t.id = e.text_id
         JOIN lessons_lesson l ON l.id = t.lesson_id
-        WHERE {FTS_TABLE} MATCH %s AND e.kind = 'section' {{status}}
-        ORDER BY rank LIMIT 60"""
+        {{status}} ORDER BY top.score"""
+    SNIPPETS_SQL = f"""
+        SELECT rowid, snippet({SECTION_FTS}, 1, %s, %s, '…', 24) FROM {SECTION_FTS}
+        WHERE {SECTION_FTS} MATCH %s AND rowid IN ({{ids}})"""
 
     @staticmethod
     def phrase(text: str, prefix: bool = False) -> str:
@@ -417,32 +436,35 @@ class _sqlite:
             options = [f"acronyms : {cls.phrase(acronym_key(word.text))}" if word.acronym else cls.phrase(word.text, word.prefix)]
             options += [cls.phrase(name) for name in word.names]
             options += [f"acronyms : {cls.phrase(acronym_key(name))}" for name in word.acronyms]
-            groups.append("(" + " OR ".join(o for o in options if o) + ")")
+            groups.append("(" + " OR ".join(dict.fromkeys(o for o in options if o)) + ")")
         return " AND ".join(groups)
 
     @classmethod
     def find(cls, words, drafts):
         match = cls.match(words)
-        status = "" if drafts else "AND l.status = 'published'"
+        status = "" if drafts else "WHERE l.status = 'published'"
         with connection.cursor() as cursor:
             cursor.execute(cls.TERMS_SQL, [match])
-            terms = {pk: -rank for pk, rank in cursor.fetchall()}
-            cursor.execute(cls.SECTIONS_SQL.format(status=status), [MARK_START, MARK_END, match])
-            rows = [
-                SectionHit(slug, title, tier, anchor, key, heading, highlight(snippet), -rank)
-                for slug, title, tier, anchor, key, heading, snippet, rank in cursor.fetchall()
-            ]
+            terms = {pk: -score for pk, score in cursor.fetchall()}
+            cursor.execute(cls.SECTIONS_SQL.format(status=status), [match])
+            rows = [SectionHit(*row[:-1], rank=-row[-1]) for row in cursor.fetchall()]
         return terms, rows
+
+    @classmethod
+    def snippets(cls, words, ids) -> dict:
+        sql = cls.SNIPPETS_SQL.format(ids=", ".join(["%s"] * len(ids)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [MARK_START, MARK_END, cls.match(words), *ids])
+            return dict(cursor.fetchall())
 
     @staticmethod
     def closest_names(words, glossary) -> dict:
-        # ~500 names already in memory: difflib's ratio over them takes well under a millisecond.
-        names = {fold(name): name for term in glossary.terms.values() for name in term.names()}
+        # The ~600 names are in memory already; difflib's ratio over them costs about a millisecond.
         close = {}
         for word in words:
-            found = difflib.get_close_matches(fold(word), names, n=1, cutoff=0.8)
+            found = difflib.get_close_matches(fold(word), glossary.folded, n=1, cutoff=0.8)
             if found:
-                close[word] = names[found[0]]
+                close[word] = glossary.folded[found[0]]
         return close
 
 
@@ -479,17 +501,17 @@ class _postgres:
         sections = matching.filter(kind=Kind.SECTION)
         if not drafts:
             sections = sections.filter(text__lesson__status="published")
+        rows = sections.values_list(
+            "id", "text__lesson__slug", "text__lesson__title", "text__tier", "anchor", "key", "heading", "rank"
+        )[:50]
+        return terms, [SectionHit(*row) for row in rows]
+
+    @classmethod
+    def snippets(cls, words, ids) -> dict:
         headline = SearchHeadline(
-            "body", query, config="english", start_sel=MARK_START, stop_sel=MARK_END,
-            max_words=35, min_words=20,
+            "body", cls.query(words), config="english", start_sel=MARK_START, stop_sel=MARK_END, max_words=35, min_words=20
         )
-        rows = sections.annotate(snippet=headline).values_list(
-            "text__lesson__slug", "text__lesson__title", "text__tier", "anchor", "key", "heading", "snippet", "rank"
-        )[:60]
-        return terms, [
-            SectionHit(slug, title, tier, anchor, key, heading, highlight(snippet), rank)
-            for slug, title, tier, anchor, key, heading, snippet, rank in rows
-        ]
+        return dict(SearchEntry.objects.filter(pk__in=ids).annotate(snippet=headline).values_list("id", "snippet"))
 
     SIMILAR_SQL = """
         SELECT DISTINCT ON (w) w, n.name

@@ -520,6 +520,102 @@ def measure_glossary_linking(env: dict):
     print(f"  {'naive / linker pass':40} {naive_ms / pass_ms if pass_ms > 0 else float('inf'):8.1f} x")
 
 
+# --- Search ---------------------------------------------------------------------------
+
+SEARCH_QUERIES = ["decoy receptor", "T-score", "osteoclst", "resorbing", "RANKL denosumab", "PTH",
+                  "estrogen bone loss", "vitamin D", "osteocl", "fracture risk calculator"]
+SEARCH_P95_TARGET_MS = 20
+
+GROW_COURSE = """
+from lessons.models import Lesson, TierText
+originals = list(Lesson.objects.prefetch_related("tiers"))
+for copy in range(1, {times}):
+    for lesson in originals:
+        clone = Lesson.objects.create(slug=f"{{lesson.slug}}-{{copy}}", title=f"{{lesson.title}} ({{copy}})",
+                                      summary=lesson.summary, order=lesson.order + 100 * copy, status=lesson.status)
+        for text in lesson.tiers.all():
+            text.pk, text.lesson = None, clone
+            text.save(render=False)  # indexed by TierText.save, as an import would be
+"""
+
+
+def wipe_postgres(env: dict):
+    script = "from django.db import connection\nwith connection.cursor() as c: c.execute('DROP SCHEMA public CASCADE; CREATE SCHEMA public')"
+    subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + script], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def searcher(port, record_all):
+    """Each thread cycles through SEARCH_QUERIES from its own starting point."""
+
+    def worker(deadline, record):
+        client, i = Client(port), random.randrange(len(SEARCH_QUERIES))
+        while time.monotonic() < deadline:
+            path = "/search/?" + urlencode({"q": SEARCH_QUERIES[i % len(SEARCH_QUERIES)]})
+            i += 1
+            start = time.perf_counter()
+            try:
+                ok = client.request("GET", path)[0] == 200
+            except OSError:
+                ok = False
+            elapsed = time.perf_counter() - start
+            record(elapsed, ok)
+            if ok and time.monotonic() <= deadline:
+                record_all.append(elapsed)
+    return worker
+
+
+def serial_ms(port, paths, rounds=20) -> tuple:
+    """p50 and p95 with one client, one request at a time: the latency a reader sees without queueing."""
+    client, times = Client(port), []
+    for _ in range(rounds):
+        for path in paths:
+            start = time.perf_counter()
+            client.request("GET", path)
+            times.append(time.perf_counter() - start)
+    times.sort()
+    return percentile_ms(times, 0.50), percentile_ms(times, 0.95)
+
+
+def measure_search(tmp: Path, databases: list):
+    """Search against the trivial view, with the bundled course and a course ten times its size."""
+    print(f"\nSearch: /search/?q= cycling {len(SEARCH_QUERIES)} queries (hits, a typo, a prefix), gunicorn {WORKERS} workers;")
+    print(f"  under load: Python threads, {CONNECTIONS} connections, {SECONDS} s; serial: one client, 200 requests in a row.")
+    searches = ["/search/?" + urlencode({"q": q}) for q in SEARCH_QUERIES]
+    for label, url in databases:
+        for times in (1, 10):
+            if url.startswith("sqlite"):
+                env = child_env(tmp, f"sqlite:///{tmp / f'search-{times}.sqlite3'}")
+            else:
+                env = child_env(tmp, url)
+                wipe_postgres(env)
+            prepare_site(env, static=False)
+            if times > 1:
+                grow = [sys.executable, "manage.py", "shell", "-c", GROW_COURSE.format(times=times)]
+                subprocess.run(grow, cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
+            port = free_port()
+            with open(tmp / f"gunicorn-search-{label}-{times}.log", "w+") as log:
+                server = start_server(env, port, log)
+                if server is None:
+                    print(f"  {label} x{times}: gunicorn did not start")
+                    continue
+                try:
+                    for path in searches * 3:
+                        Client(port).request("GET", path)
+                    trivial = load_with_threads(page_reader(port, TRIVIAL, {}))
+                    loaded = []
+                    result = load_with_threads(searcher(port, loaded))
+                    loaded.sort()
+                    p50, p95 = serial_ms(port, searches)
+                    trivial_p50, trivial_p95 = serial_ms(port, [TRIVIAL] * len(searches))
+                finally:
+                    stop_server(server)
+            ratio = result["rps"] / trivial["rps"] if trivial["rps"] else 0
+            verdict = ("PASS" if p95 <= SEARCH_P95_TARGET_MS else "FAIL") + f" (target <= {SEARCH_P95_TARGET_MS} ms)"
+            print(f"  {label:10} x{times:<3} {result['rps']:7.1f} req/s (trivial {trivial['rps']:.0f}, ratio {ratio:.2f}), "
+                  f"loaded p95 {percentile_ms(loaded, 0.95):6.1f} ms, errors {result['errors']}; serial p50 {p50:5.1f} ms "
+                  f"p95 {p95:5.1f} ms (trivial p95 {trivial_p95:.1f} ms) {verdict if times == 10 else ''}".rstrip())
+
+
 def main():
     started = time.monotonic()
     print_machine()
@@ -556,6 +652,7 @@ def main():
                     finally:
                         if server is not None:
                             stop_server(server)
+            measure_search(tmp, databases)
         finally:
             if postgres is not None:
                 postgres.stop()

@@ -7,26 +7,29 @@ import django.db.models.deletion
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from lessons.search import FTS_TABLE, VECTOR, acronym_names, section_entries, term_entry
+from lessons.search import SECTION_FTS, TERM_FTS, VECTOR, acronym_names, section_entries, term_entry
 
 COLUMNS = "heading, body, acronyms"
-SQLITE_CREATE = [
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({COLUMNS}, content='lessons_searchentry', content_rowid='id', "
-    "tokenize='porter unicode61')",
-    f"""CREATE TRIGGER lessons_searchentry_ai AFTER INSERT ON lessons_searchentry BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, {COLUMNS}) VALUES (new.id, new.heading, new.body, new.acronyms);
-    END""",
-    f"""CREATE TRIGGER lessons_searchentry_ad AFTER DELETE ON lessons_searchentry BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {COLUMNS}) VALUES ('delete', old.id, old.heading, old.body, old.acronyms);
-    END""",
-    f"""CREATE TRIGGER lessons_searchentry_au AFTER UPDATE ON lessons_searchentry BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {COLUMNS}) VALUES ('delete', old.id, old.heading, old.body, old.acronyms);
-        INSERT INTO {FTS_TABLE}(rowid, {COLUMNS}) VALUES (new.id, new.heading, new.body, new.acronyms);
-    END""",
-]
+OLD, NEW = "old.id, old.heading, old.body, old.acronyms", "new.id, new.heading, new.body, new.acronyms"
+
+
+def _fts_sql(table, kind):
+    """An FTS5 table over the SearchEntry rows of one kind, and the triggers that keep it in step."""
+    add = f"INSERT INTO {table}(rowid, {COLUMNS}) SELECT {NEW} WHERE new.kind = '{kind}';"
+    remove = f"INSERT INTO {table}({table}, rowid, {COLUMNS}) SELECT 'delete', {OLD} WHERE old.kind = '{kind}';"
+    return [
+        f"CREATE VIRTUAL TABLE {table} USING fts5({COLUMNS}, content='lessons_searchentry', content_rowid='id', "
+        "tokenize='porter unicode61')",
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON lessons_searchentry BEGIN {add} END",
+        f"CREATE TRIGGER {table}_ad AFTER DELETE ON lessons_searchentry BEGIN {remove} END",
+        f"CREATE TRIGGER {table}_au AFTER UPDATE ON lessons_searchentry BEGIN {remove} {add} END",
+    ]
+
+
+SQLITE_CREATE = _fts_sql(SECTION_FTS, "section") + _fts_sql(TERM_FTS, "term")
 SQLITE_DROP = [
-    *(f"DROP TRIGGER IF EXISTS lessons_searchentry_{t}" for t in ("ai", "ad", "au")),
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    *(f"DROP TRIGGER IF EXISTS {table}_{t}" for table in (SECTION_FTS, TERM_FTS) for t in ("ai", "ad", "au")),
+    *(f"DROP TABLE IF EXISTS {table}" for table in (SECTION_FTS, TERM_FTS)),
 ]
 POSTGRES_CREATE = ["CREATE INDEX lessons_searchentry_vector_gin ON lessons_searchentry USING gin (vector)"]
 POSTGRES_DROP = ["DROP INDEX IF EXISTS lessons_searchentry_vector_gin"]
