@@ -6,10 +6,15 @@ term. TierText.save() and Term.save() rewrite their rows by calling `index_text(
 them too). Rows go with their tier text or term through the foreign key's CASCADE, so
 a lesson deleted in any way, an admin bulk action included, leaves nothing behind.
 
-- SQLite: an FTS5 table (porter stemmer) mirrors SearchEntry through triggers made by
-  migration 0005, the way an index follows its table; bm25() ranks, snippet() marks.
-- PostgreSQL: a stored tsvector column with a GIN index; SearchRank ranks,
-  SearchHeadline marks, and pg_trgm similarity suggests a glossary name for a typo.
+- SQLite: two FTS5 tables (sections, terms; porter stemmer) mirror SearchEntry through
+  triggers made by migration 0005, the way an index follows its table; bm25() ranks,
+  snippet() marks; a typo is matched to a glossary name by difflib in memory.
+- PostgreSQL: a stored tsvector column with a GIN index; SearchRank (cover density)
+  ranks, SearchHeadline marks, and pg_trgm similarity suggests a glossary name.
+
+Ranking comes first and snippets are made only for the sections shown: a snippet costs
+far more than a rank. A glossary name in the query also searches the term's other names
+("resorbing" finds "resorption", which no stemmer joins; "OPG" finds "osteoprotegerin").
 
 User text never reaches either engine as query syntax: it is cut into words and each
 word into \\w tokens, and the engine's query is built here from those tokens.
