@@ -7,7 +7,7 @@ them too). Rows go with their tier text or term through the foreign key's CASCAD
 a lesson deleted in any way, an admin bulk action included, leaves nothing behind.
 
 - SQLite: two FTS5 tables (sections, terms; porter stemmer) mirror SearchEntry through
-  triggers made by migration 0005, the way an index follows its table; bm25() ranks,
+  triggers made by migration 0006, the way an index follows its table; bm25() ranks,
   snippet() marks; a typo is matched to a glossary name by difflib in memory.
 - PostgreSQL: a stored tsvector column with a GIN index; SearchRank (cover density)
   ranks, SearchHeadline marks, and pg_trgm similarity suggests a glossary name.
@@ -52,7 +52,7 @@ class Kind(models.TextChoices):
 class SearchEntry(models.Model):
     """One searchable piece: an h2 section of a tier text, or a glossary term.
 
-    On SQLite, migration 0005 puts triggers on this table that keep the FTS5 table in
+    On SQLite, migration 0006 puts triggers on this table that keep the FTS5 table in
     step; a later migration that makes Django rebuild this table must recreate them.
     """
 
@@ -150,7 +150,7 @@ def acronyms_in(text: str, names: list[str]) -> str:
 
 
 def section_entries(text, acronyms: list[str]) -> list[dict]:
-    """The index fields of a tier text's sections (pure; the 0005 migration uses it too)."""
+    """The index fields of a tier text's sections (pure; the 0006 migration uses it too)."""
     return [
         {"kind": Kind.SECTION, "position": i, "acronyms": acronyms_in(s["heading"] + " " + s["body"], acronyms), **s}
         for i, s in enumerate(sections_of(text.html, text.toc, text.title))
