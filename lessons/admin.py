@@ -4,24 +4,65 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, path, resolve, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import gift
 from .content_files import import_quiz, quiz_data, quiz_problems
+from .history_diff import diff_records
 from .models import (
     TIERS, Attempt, Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, Tier, TierText, check_weights,
-    load_render_sources,
+    load_render_sources, normalise_text,
 )
 from .item_analysis import WHICH_ATTEMPTS
 from .quiz_stats import quiz_statistics
-from .rendering import render_markdown, render_tier
+from .rendering import citation_problems, render_markdown, render_tier
+
+TEACHING_ORDER = Case(*[When(tier=t, then=Value(i)) for i, t in enumerate(TIERS)], output_field=IntegerField())
+
+
+# --- Form fields that read what a browser sends the way the models store it -------------------
+# Browsers submit textarea text with CRLF line endings. Normalising in to_python() makes an
+# untouched field equal its stored value, so has_changed() is false and inline formsets
+# leave untouched rows alone (no save, no re-render, no history row).
+
+
+class TextField(forms.CharField):
+    """Multi-line text: LF line endings and no trailing whitespace, exactly as the models store it."""
+
+    def __init__(self, **kwargs):
+        kwargs["strip"] = False  # leading spaces can be markdown (an indented first line)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalise_text(super().to_python(value))
+
+
+class LineField(forms.CharField):
+    """One line of text (titles, summaries, tooltips): runs of whitespace, line breaks included, become one space."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return " ".join(value.split()) if value else value
+
+
+def change_reason_field():
+    return forms.CharField(
+        label="Change reason", required=False, max_length=100,
+        help_text="Optional: why you made this change, shown in History.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
 
 
 class PreviewTextarea(forms.Textarea):
@@ -35,9 +76,7 @@ class PreviewTextarea(forms.Textarea):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["preview_url"] = reverse("admin:lessons_preview")
-        context["kind"] = self.kind
-        context["tier_name"] = name[: -len("body")] + "tier" if name.endswith("body") else ""
+        context["preview_url"] = reverse("admin:lessons_preview") + f"?kind={self.kind}"
         return context
 
 
@@ -51,7 +90,9 @@ class LinesField(forms.CharField):
         return "\n".join(value) if isinstance(value, list) else value
 
     def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+        if isinstance(value, list):
+            return value
+        return [" ".join(line.split()) for line in (value or "").splitlines() if line.strip()]
 
 
 class TierTextForm(forms.ModelForm):
@@ -73,7 +114,22 @@ class TierTextForm(forms.ModelForm):
         return data
 
 
-class TierTextInline(admin.StackedInline):
+class NormalisedFields:
+    """Form fields for model text fields that compare equal to what is stored (see TextField)."""
+
+    tooltip_fields = ()  # one-line CharFields long enough to deserve a small textarea
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if type(db_field) is models.TextField:
+            kwargs.setdefault("form_class", TextField)
+        elif type(db_field) is models.CharField and not db_field.choices:
+            kwargs.setdefault("form_class", LineField)
+            if db_field.name in self.tooltip_fields:
+                kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField tooltip-source"}))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class TierTextInline(NormalisedFields, admin.StackedInline):
     model = TierText
     form = TierTextForm
     extra = 0
@@ -81,11 +137,173 @@ class TierTextInline(admin.StackedInline):
     fields = ["tier", "title", "summary", "objectives", "body"]
     show_change_link = True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by(TEACHING_ORDER)
+
+
+def error_summary(adminform, inline_admin_formsets) -> list:
+    """Every error on a change form, each with where it is and a link to its field."""
+    items = []
+
+    def add(form, where, anchor_default):
+        for name, messages_ in form.errors.items():
+            if name == NON_FIELD_ERRORS or name not in form.fields:
+                label, anchor = where or "The form", anchor_default
+            else:
+                field = form[name]
+                label = f"{where}: {field.label}" if where else field.label
+                anchor = field.id_for_label or anchor_default
+            items.extend({"label": label, "message": m, "anchor": anchor} for m in messages_)
+
+    add(adminform.form, "", "content-main")
+    for inline in inline_admin_formsets:
+        formset = inline.formset
+        group = f"{formset.prefix}-group"
+        items += [{"label": capfirst(inline.opts.verbose_name_plural), "message": m, "anchor": group} for m in formset.non_form_errors()]
+        for i, form in enumerate(formset.forms):
+            if form.errors:
+                where = str(form.instance) if form.instance.pk else f"New {inline.opts.verbose_name} {i + 1}"
+                if isinstance(form.instance, TierText) and form.instance.tier:
+                    where = f"{form.instance.get_tier_display()} tier"
+                add(form, where, f"{formset.prefix}-{i}")
+    return items
+
+
+class AuthoringAdmin(NormalisedFields, SimpleHistoryAdmin):
+    """History with a change reason and line diffs; saves only what changed; errors summarised on top."""
+
+    object_history_template = "admin/lessons/object_history.html"
+    object_history_list_template = "admin/lessons/object_history_list.html"
+    diff_excluded = ("id", "updated_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if "fields" not in kwargs:
+            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if kwargs["fields"]:  # change_reason is this form's own field, not the model's
+            kwargs["fields"] = [name for name in kwargs["fields"] if name != "change_reason"]
+        form = super().get_form(request, obj, **kwargs)
+        if "change_reason" not in form.base_fields:
+            form = type(form.__name__, (form,), {"change_reason": change_reason_field()})
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        names = [n for _, opts in fieldsets for n in opts["fields"]]
+        if "change_reason" in names:  # taken from the form's fields: move it to the end
+            fieldsets = [(t, {**o, "fields": [n for n in o["fields"] if n != "change_reason"]}) for t, o in fieldsets]
+        return [*fieldsets, (None, {"fields": ["change_reason"], "classes": ["change-reason"]})]
+
+    def _reason(self, request, form):
+        reason = form.cleaned_data.get("change_reason") or None
+        reverting = getattr(request, "reverting_to", None)
+        if reverting and not reason:
+            reason = f"Reverted to the version of {date_format(reverting.history_date, 'DATETIME_FORMAT')}"
+        return reason
+
+    def save_model(self, request, obj, form, change):
+        changed = [name for name in form.changed_data if name != "change_reason"]
+        if change and not changed and not getattr(request, "reverting_to", None):
+            return  # an untouched form writes nothing: no updated_at bump, no history row
+        obj._change_reason = self._reason(request, form)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        reason = self._reason(request, form)
+        for obj in formset.save(commit=False):  # only the forms whose data changed
+            obj._change_reason = reason
+            obj.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["error_summary"] = error_summary(context["adminform"], context.get("inline_admin_formsets", []))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            pk_name = self.model._meta.pk.attname  # on the history model, pk is history_id
+            request.reverting_to = get_object_or_404(self.model.history, **{pk_name: unquote(object_id)}, history_id=version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # --- History: what each version changed, and a line diff between any two ---
+
+    def diff_fields(self):
+        return [
+            (f.attname, capfirst(f.verbose_name)) for f in self.model.history.model._meta.fields
+            if not f.name.startswith("history_") and f.name not in self.diff_excluded
+        ]
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # simple-history's own select_related() without fields is deprecated for models without foreign keys.
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+
+    def set_history_delta_changes(self, request, page_obj, foreign_keys_are_objs=True):
+        records = list(page_obj)
+        fields = self.diff_fields()
+        for i, record in enumerate(records):
+            older = records[i + 1] if i + 1 < len(records) else record.prev_record
+            record.previous_id = older.history_id if older else None
+            record.changed_labels = [
+                label for name, label in fields
+                if older is None or getattr(record, name) != getattr(older, name)
+            ] if older else []
+
+    def history_view(self, request, object_id, extra_context=None):
+        return super().history_view(request, object_id, {**self.history_extra_context(request, object_id), **(extra_context or {})})
+
+    def history_extra_context(self, request, object_id):
+        return {}
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        compare = path(
+            "<path:object_id>/history/compare/", self.admin_site.admin_view(self.history_compare_view),
+            name="%s_%s_history_compare" % info,
+        )
+        return [compare, *super().get_urls()]
+
+    def history_compare_view(self, request, object_id):
+        """A line diff of two versions: ?to=<history id> and optionally &from=<history id> (else the version before)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        try:
+            ids = [int(request.GET[k]) for k in ("from", "to") if request.GET.get(k)]
+        except ValueError:
+            return HttpResponseBadRequest("Versions are chosen by number: ?from=12&to=15.")
+        if not ids or "to" not in request.GET:
+            return HttpResponseBadRequest("Choose the version to compare: ?to=<version> (and optionally &from=<version>).")
+        history = self.model.history.filter(**{self.model._meta.pk.attname: obj.pk})  # its own pk is history_id
+        records = {r.history_id: r for r in history.filter(history_id__in=ids)}
+        if len(records) != len(set(ids)):
+            raise Http404("No such version of this object.")
+        new = records[int(request.GET["to"])]
+        old = records[int(request.GET["from"])] if request.GET.get("from") else new.prev_record
+        if old and (old.history_date, old.history_id) > (new.history_date, new.history_id):
+            old, new = new, old
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes to {obj}",
+            "opts": opts,
+            "object": obj,
+            "old": old,
+            "new": new,
+            "diffs": diff_records(old, new, self.diff_fields()),
+            "has_change_permission": self.has_change_permission(request, obj),
+            "revert_disabled": self.revert_disabled(request, obj),
+        }
+        return TemplateResponse(request, "admin/lessons/history_compare.html", context)
+
 
 def _set_status(request, queryset, status, done):
     # save() per lesson, not update(): it records history and bumps updated_at for the page cache.
     for lesson in queryset:
         lesson.status = status
+        lesson._change_reason = f"{done.rstrip(':')} from the lesson list"
         lesson.save()
     messages.success(request, f"{done} {len(queryset)} lesson(s).")
 
@@ -101,7 +319,7 @@ def unpublish(modeladmin, request, queryset):
 
 
 @admin.register(Lesson)
-class LessonAdmin(SimpleHistoryAdmin):
+class LessonAdmin(AuthoringAdmin):
     list_display = ["title", "order", "status", "updated_at"]
     list_editable = ["order"]
     list_filter = ["status"]
@@ -110,14 +328,23 @@ class LessonAdmin(SimpleHistoryAdmin):
     inlines = [TierTextInline]
     actions = [publish, unpublish]
 
+    def history_extra_context(self, request, object_id):
+        """The lesson's history page also lists its tiers' changes, with links to their histories."""
+        tiers = list(TierText.objects.filter(lesson_id=unquote(object_id)).order_by(TEACHING_ORDER))
+        rows = list(
+            TierText.history.filter(lesson_id=unquote(object_id)).select_related("history_user").order_by("-history_date", "-history_id")[:20]
+        )
+        return {"tiers": tiers, "tier_changes": rows}
+
 
 @admin.register(TierText)
-class TierTextAdmin(SimpleHistoryAdmin):
+class TierTextAdmin(AuthoringAdmin):
     form = TierTextForm
     list_display = ["__str__", "tier", "word_count", "reading_minutes", "lesson_status", "updated_at"]
     list_filter = ["tier", "lesson__status", "lesson"]
     search_fields = ["title", "body", "lesson__title"]
     list_select_related = ["lesson"]
+    ordering = ["lesson__order", "lesson__slug", TEACHING_ORDER.asc()]
 
     @admin.display(description="Status", ordering="lesson__status")
     def lesson_status(self, obj):
@@ -128,17 +355,32 @@ class TierTextAdmin(SimpleHistoryAdmin):
         return [path("preview/", preview, name="lessons_preview"), *super().get_urls()]
 
     def preview_view(self, request):
-        """Live preview of a markdown field through the real pipeline, with the problems it would cause."""
+        """Live preview of one markdown field through the real pipeline, with the problems it would cause.
+
+        The page sends `field`, the name of the textarea (with its form prefix), its text, and
+        the same form's tier, so each inline previews its own text at its own tier.
+        """
         if not (self.has_change_permission(request) or self.has_add_permission(request)):
             raise PermissionDenied
-        body = next((v for k, v in request.POST.items() if k.endswith("body")), "")
-        tier = next((v for k, v in request.POST.items() if k.endswith("tier") and v in TIERS), Tier.FUNDAMENTALS)
+        field = request.POST.get("field")
+        if field is None:
+            bodies = [k for k in request.POST if k.endswith("body")]
+            if len(bodies) > 1:
+                return HttpResponseBadRequest("Say which textarea to preview: field=<its name>.")
+            field = bodies[0] if bodies else "body"
+        if "__prefix__" in field:
+            return HttpResponseBadRequest("The empty template form has nothing to preview.")
+        body = normalise_text(request.POST.get(field, ""))
+        tier = request.POST.get(field.removesuffix("body") + "tier") if field.endswith("body") else None
+        tier = tier if tier in TIERS else Tier.FUNDAMENTALS
         if request.GET.get("kind") == "plain":
-            context = {"html": render_markdown(body), "problems": [], "terms": []}
+            problems = [m for m, _ in citation_problems(body)]
+            context = {"html": render_markdown(body), "problems": problems, "terms": []}
         else:
             result = render_tier(body, tier, load_render_sources())
             problems = [m for m, _ in result.problems] + broken_site_links(result.html)
             context = {"html": result.html, "problems": problems, "terms": list(result.terms)}
+        context["tier"] = Tier(tier).label if request.GET.get("kind") != "plain" else ""
         return render(request, "admin/lessons/preview.html", context)
 
 
@@ -168,26 +410,26 @@ class TermForm(forms.ModelForm):
         widgets = {"body": PreviewTextarea(kind="plain")}
 
 
-
 @admin.register(Term)
-class TermAdmin(SimpleHistoryAdmin):
+class TermAdmin(AuthoringAdmin):
     form = TermForm
     list_display = ["term", "slug", "case_sensitive", "short"]
     list_filter = ["case_sensitive"]
     search_fields = ["term", "slug", "short", "aliases"]
     prepopulated_fields = {"slug": ["term"]}
     filter_horizontal = ["see_also"]
+    tooltip_fields = ("short", "short_fundamentals", "short_intermediate", "short_academic", "evidence_note")
 
 
 @admin.register(Reference)
-class ReferenceAdmin(SimpleHistoryAdmin):
+class ReferenceAdmin(AuthoringAdmin):
     list_display = ["key", "authors", "year", "journal", "doi", "pmid"]
     list_filter = ["year"]
     search_fields = ["key", "authors", "title", "doi", "pmid"]
 
 
 @admin.register(Diagram)
-class DiagramAdmin(admin.ModelAdmin):
+class DiagramAdmin(NormalisedFields, admin.ModelAdmin):
     search_fields = ["slug"]
 
 
@@ -200,7 +442,7 @@ class ChoiceFormSet(forms.BaseInlineFormSet):
         check_weights(self.instance.kind, weights)
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(NormalisedFields, admin.TabularInline):
     model = Choice
     formset = ChoiceFormSet
     extra = 1
@@ -208,7 +450,7 @@ class ChoiceInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(SimpleHistoryAdmin):
+class QuestionAdmin(AuthoringAdmin):
     list_display = ["name", "quiz", "kind", "position", "archived"]
     list_filter = ["kind", "archived", "quiz__text__tier", "quiz__text__lesson"]
     search_fields = ["name", "text", "explanation"]
@@ -246,7 +488,7 @@ class QuizForm(forms.ModelForm):
                 raise ValidationError(f"GIFT {exc}") from None
         else:
             source = data.get("gift_text", "").replace("\r\n", "\n")
-        if upload or (source.strip() and source != self.initial.get("gift_text")):
+        if upload or (source.strip() and source.strip() != (self.initial.get("gift_text") or "").strip()):
             try:
                 parsed = gift.parse(source, moodle=True)
             except gift.GiftError as exc:
@@ -260,7 +502,7 @@ class QuizForm(forms.ModelForm):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(NormalisedFields, admin.ModelAdmin):
     form = QuizForm
     list_display = ["__str__", "pass_mark", "shuffle", "question_count", "links"]
     list_filter = ["text__tier", "text__lesson"]

@@ -14,11 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
 from . import search
 from .gift import is_moodle_grade
-from .rendering import Glossary, RenderSources, check_markdown, check_svg, render_markdown, render_tier
+from .rendering import Glossary, RenderSources, check_markdown, check_svg, citation_problems, render_markdown, render_tier
 
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -302,6 +303,8 @@ class Term(ContentModel):
         refusals = check_markdown(self.body or "")
         if refusals:
             raise ValidationError({"body": refusals})
+        for message, _ in citation_problems(self.body):
+            raise ValidationError({"body": capfirst(message) + "."})
         if self.evidence_note and not self.evidence:
             raise ValidationError({"evidence": "Choose the level of evidence that the note describes."})
 

@@ -372,6 +372,12 @@ def _unclosed_brackets(block: str) -> int:
 
 def _refused_html(text: str) -> str:
     return "".join(f"<p>{escape(p)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
+def citation_problems(text) -> list:
+    """[@key] citations in text that is rendered without references (glossary bodies), as (message, needle)."""
+    found = re.findall(CITE_PATTERN, text or "")
+    return [
+        (f"glossary entries cannot cite references ({', '.join(found)}): cite in the lesson instead, or name the source in words", found[0])
+    ] if found else []
 
 
 def render_markdown(text):
