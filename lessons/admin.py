@@ -179,19 +179,15 @@ class AuthoringAdmin(NormalisedFields, SimpleHistoryAdmin):
     def get_form(self, request, obj=None, **kwargs):
         if "fields" not in kwargs:
             kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
-        if kwargs["fields"]:  # change_reason is this form's own field, not the model's
-            kwargs["fields"] = [name for name in kwargs["fields"] if name != "change_reason"]
         form = super().get_form(request, obj, **kwargs)
         if "change_reason" not in form.base_fields:
             form = type(form.__name__, (form,), {"change_reason": change_reason_field()})
         return form
 
     def get_fieldsets(self, request, obj=None):
+        # change_reason is shown by the change form template next to the Save buttons, after the inlines.
         fieldsets = super().get_fieldsets(request, obj)
-        names = [n for _, opts in fieldsets for n in opts["fields"]]
-        if "change_reason" in names:  # taken from the form's fields: move it to the end
-            fieldsets = [(t, {**o, "fields": [n for n in o["fields"] if n != "change_reason"]}) for t, o in fieldsets]
-        return [*fieldsets, (None, {"fields": ["change_reason"], "classes": ["change-reason"]})]
+        return [(t, {**o, "fields": [n for n in o["fields"] if n != "change_reason"]}) for t, o in fieldsets]
 
     def _reason(self, request, form):
         reason = form.cleaned_data.get("change_reason") or None

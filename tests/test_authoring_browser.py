@@ -1,0 +1,156 @@
+"""Issue 12 as an instructor meets it: real Chromium, real typing into the admin's textareas, real saves."""
+
+import re
+import subprocess
+
+import pytest
+from django.core.management import call_command
+
+from lessons.content_files import CONTENT_DIR, load_course, read_course
+from lessons.models import Diagram, Lesson, Reference, Term, TierText
+
+from .test_browser import browser, new_page, wait_js  # noqa: F401  (browser is a fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LESSON = "bone-is-alive"
+TIERS = ["fundamentals", "intermediate", "academic"]
+
+
+@pytest.fixture
+def bundled(live_server):
+    for model in (Lesson, Term, Reference, Diagram):
+        model.objects.all().delete()
+    load_course(read_course(CONTENT_DIR))
+    return live_server.url
+
+
+def log_in(page, site):
+    page.goto(f"{site}/admin/login/?next=/admin/")
+    page.fill("#id_username", "ina")
+    page.fill("#id_password", "pw-ina-123456")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{site}/admin/")
+
+
+def plain_word(body):
+    """A word that occurs once, on a prose line, so replacing it changes one line and nothing else."""
+    prose = [line for line in body.split("\n") if line and line[0].isalpha()]
+    counts = {}
+    for word in re.findall(r"\b[a-z]{7,}\b", body):
+        counts[word] = counts.get(word, 0) + 1
+    for line in prose:
+        for word in re.findall(r"(?<=\s)[a-z]{7,}(?=[\s,.])", line):
+            if counts.get(word) == 1:
+                return word
+    raise AssertionError("no unique plain word found")
+
+
+def select_in_textarea(page, selector, start, end):
+    page.locator(selector).click()
+    page.eval_on_selector(selector, f"(t) => {{ t.focus(); t.setSelectionRange({start}, {end}); }}")
+
+
+def numstat(a, b):
+    result = subprocess.run(["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True, text=True)
+    return [line.split("\t") for line in result.stdout.splitlines()]
+
+
+def test_editing_one_word_in_the_browser_changes_one_line_keeps_the_diagram_and_reverts_exactly(browser, bundled, instructor, tmp_path):
+    site = bundled
+    lesson = Lesson.objects.get(slug=LESSON)
+    texts = {t.tier: t for t in lesson.tiers.all()}
+    original = texts["fundamentals"].body
+    assert "[[diagram:" in original
+    rows_before = {tier: t.history.count() for tier, t in texts.items()}
+    word = plain_word(original)
+    new_word = "remarkably"
+    page = new_page(browser, viewport={"width": 1280, "height": 800})
+    log_in(page, site)
+    page.goto(f"{site}/admin/lessons/lesson/{lesson.pk}/change/")
+    assert page.locator("#id_tiers-0-tier").input_value() == "fundamentals"  # teaching order
+    at = original.index(f" {word}") + 1
+    select_in_textarea(page, "#id_tiers-0-body", at, at + len(word))
+    page.keyboard.type(new_word)
+    page.fill("#id_change_reason", "plainer word")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/lessons/lesson/$"))
+
+    edited = original[:at] + new_word + original[at + len(word):]
+    assert TierText.objects.get(pk=texts["fundamentals"].pk).body == edited
+
+    public = new_page(browser)
+    public.goto(f"{site}/lessons/{LESSON}/fundamentals/")
+    assert public.locator(".prose figure svg").count() >= 1
+    assert "[[diagram:" not in public.content() and new_word in public.locator(".prose").inner_text()
+
+    out = tmp_path / "content"
+    subprocess.run(["cp", "-r", str(CONTENT_DIR), str(out)], check=True)
+    call_command("export_content", str(out))
+    changes = numstat(CONTENT_DIR, out)
+    assert len(changes) == 1 and changes[0][:2] == ["1", "1"], changes
+    assert changes[0][2].endswith(f"{LESSON}/fundamentals.md")
+
+    new_rows = {tier: TierText.objects.get(pk=t.pk).history.count() - rows_before[tier] for tier, t in texts.items()}
+    assert new_rows == {"fundamentals": 1, "intermediate": 0, "academic": 0}
+
+    page.goto(f"{site}/admin/lessons/lesson/{lesson.pk}/history/")
+    assert page.locator("#tier-changes").get_by_text("plainer word").count() == 1
+    page.locator("#tier-changes tbody tr").first.get_by_role("link", name="What changed").click()
+    page.locator("table.diff").wait_for()
+    assert page.locator("table.diff ins").all_inner_texts() == [new_word]
+    assert page.locator("table.diff del").all_inner_texts() == [word]
+
+    # Revert from History: open the version before and press Revert.
+    page.get_by_role("link", name="Open the older version to revert to it").click()
+    page.get_by_role("button", name=re.compile("Revert")).click()
+    page.wait_for_url(re.compile(r"/admin/lessons/tiertext/"))
+    assert TierText.objects.get(pk=texts["fundamentals"].pk).body == original
+    public.reload()
+    assert public.locator(".prose figure svg").count() >= 1 and new_word not in public.locator(".prose").inner_text()
+    call_command("export_content", str(out))
+    assert numstat(CONTENT_DIR, out) == []
+
+
+def boxes(page, i):
+    return page.evaluate(
+        f"""(() => {{
+          const t = document.querySelector('#id_tiers-{i}-body').getBoundingClientRect();
+          const p = document.querySelector('#id_tiers-{i}-body-preview').getBoundingClientRect();
+          return {{t: [t.left, t.top, t.right, t.bottom], p: [p.left, p.top, p.right, p.bottom], w: document.documentElement.clientWidth}};
+        }})()"""
+    )
+
+
+def overlap(a, b):
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+@pytest.mark.parametrize("width", [1280, 900])
+def test_each_inline_preview_shows_its_own_text_and_problems_and_never_covers_the_textarea(browser, live_server, small_course, instructor, width):
+    site = live_server.url
+    lesson = Lesson.objects.get(slug="alpha")
+    page = new_page(browser, viewport={"width": width, "height": 800})
+    previews = []
+    page.on("request", lambda r: previews.append(r.post_data or "") if r.url.endswith("/preview/?kind=tier") else None)
+    log_in(page, site)
+    page.goto(f"{site}/admin/lessons/lesson/{lesson.pk}/change/")
+    wait_js(page, "document.querySelectorAll('.markdown-preview .preview-body').length === 3")
+    assert len(previews) == 3 and not any("__prefix__" in p for p in previews)
+    for i, (label, key) in {0: ("Fundamentals", "nofund1"), 2: ("Academic", "noacad2")}.items():
+        page.locator(f"#id_tiers-{i}-body").click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type(f"\n\n{label} marker text [@{key}]")
+    fund, acad = page.locator("#id_tiers-0-body-preview"), page.locator("#id_tiers-2-body-preview")
+    fund.get_by_text("Fundamentals marker text").wait_for()
+    acad.get_by_text("Academic marker text").wait_for()
+    assert "nofund1" in fund.locator(".preview-problems").inner_text() and "noacad2" not in fund.inner_text()
+    assert "noacad2" in acad.locator(".preview-problems").inner_text() and "nofund1" not in acad.inner_text()
+    assert "Academic marker" not in fund.inner_text() and "Fundamentals marker" not in acad.inner_text()
+    assert "of the Fundamentals tier" in fund.inner_text() and "of the Academic tier" in acad.inner_text()
+    for i in (0, 1, 2):
+        b = boxes(page, i)
+        assert not overlap(b["t"], b["p"]), (width, b)
+        assert b["t"][2] <= b["w"] and b["p"][2] <= b["w"], f"off screen at {width}px: {b}"
+        assert b["t"][2] - b["t"][0] >= 300, f"textarea too narrow at {width}px: {b}"
+    assert not any("__prefix__" in p for p in previews)
