@@ -125,7 +125,7 @@ class NormalisedFields:
         elif type(db_field) is models.CharField and not db_field.choices:
             kwargs.setdefault("form_class", LineField)
             if db_field.name in self.tooltip_fields:
-                kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField tooltip-source"}))
+                kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField tooltip-source"}))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
