@@ -241,7 +241,7 @@ def test_citation_in_a_glossary_body_is_refused_in_preview_save_and_import(ina, 
     glossary.write_text(glossary.read_text().replace("Osteoclasts resorb bone.", "Osteoclasts resorb bone [@smith2020]."))
     with pytest.raises(ContentError) as caught:
         read_course(small_course)
-    assert re.search(r"glossary\.toml:\d+: term 'osteoclast': glossary entries cannot cite references", str(caught.value))
+    assert re.search(r"glossary\.toml:\d+: term 'osteoclast': body: Glossary entries cannot cite references", str(caught.value))
 
 
 # --- Quizzes: GIFT download permission, all-or-nothing save ----------------------------------------
