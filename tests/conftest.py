@@ -360,3 +360,44 @@ def superuser_client(superuser):
 
 def browser_required():
     return os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+# --- Browser tests (Playwright + Debian's chromium), shared by the browser test modules ---
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium per test session, shared by every browser test module."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        if browser_required():
+            pytest.fail("REQUIRE_BROWSER=1 but no chromium is installed")
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open a page in a fresh browser context (one Chromium per session, closed per test)."""
+    contexts = []
+
+    def open_page(**options):
+        contexts.append(browser.new_context(**options))
+        page = contexts[-1].new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

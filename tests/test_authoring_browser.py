@@ -1,5 +1,6 @@
 """Issue 12 as an instructor meets it: real Chromium, real typing into the admin's textareas, real saves."""
 
+import os
 import re
 import subprocess
 
@@ -9,8 +10,19 @@ from django.core.management import call_command
 from lessons.content_files import CONTENT_DIR, load_course, read_course
 from lessons.models import Diagram, Lesson, Reference, Term, TierText
 
-from .test_browser import browser, new_page, wait_js  # noqa: F401  (browser is a fixture)
 
+def wait_js(page, expression, timeout=10.0):
+    """Poll a JS expression (page.wait_for_function would need eval, which the admin's CSP forbids)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)
+
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LESSON = "bone-is-alive"
@@ -56,7 +68,7 @@ def numstat(a, b):
     return [line.split("\t") for line in result.stdout.splitlines()]
 
 
-def test_editing_one_word_in_the_browser_changes_one_line_keeps_the_diagram_and_reverts_exactly(browser, bundled, instructor, tmp_path):
+def test_editing_one_word_in_the_browser_changes_one_line_keeps_the_diagram_and_reverts_exactly(new_page, bundled, instructor, tmp_path):
     site = bundled
     lesson = Lesson.objects.get(slug=LESSON)
     texts = {t.tier: t for t in lesson.tiers.all()}
@@ -65,7 +77,7 @@ def test_editing_one_word_in_the_browser_changes_one_line_keeps_the_diagram_and_
     rows_before = {tier: t.history.count() for tier, t in texts.items()}
     word = plain_word(original)
     new_word = "remarkably"
-    page = new_page(browser, viewport={"width": 1280, "height": 800})
+    page = new_page(viewport={"width": 1280, "height": 800})
     log_in(page, site)
     page.goto(f"{site}/admin/lessons/lesson/{lesson.pk}/change/")
     assert page.locator("#id_tiers-0-tier").input_value() == "fundamentals"  # teaching order
@@ -79,7 +91,7 @@ def test_editing_one_word_in_the_browser_changes_one_line_keeps_the_diagram_and_
     edited = original[:at] + new_word + original[at + len(word):]
     assert TierText.objects.get(pk=texts["fundamentals"].pk).body == edited
 
-    public = new_page(browser)
+    public = new_page()
     public.goto(f"{site}/lessons/{LESSON}/fundamentals/")
     assert public.locator(".prose figure svg").count() >= 1
     assert "[[diagram:" not in public.content() and new_word in public.locator(".prose").inner_text()
@@ -127,10 +139,10 @@ def overlap(a, b):
 
 
 @pytest.mark.parametrize("width", [1280, 900])
-def test_each_inline_preview_shows_its_own_text_and_problems_and_never_covers_the_textarea(browser, live_server, small_course, instructor, width):
+def test_each_inline_preview_shows_its_own_text_and_problems_and_never_covers_the_textarea(new_page, live_server, small_course, instructor, width):
     site = live_server.url
     lesson = Lesson.objects.get(slug="alpha")
-    page = new_page(browser, viewport={"width": width, "height": 800})
+    page = new_page(viewport={"width": width, "height": 800})
     previews = []
     page.on("request", lambda r: previews.append(r.post_data or "") if r.url.endswith("/preview/?kind=tier") else None)
     log_in(page, site)

@@ -6,59 +6,18 @@ missing browser is a failure.
 
 import os
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
 from lessons.models import Attempt, Lesson, Status, TierText
 
-from .conftest import browser_required
-
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not exe:
-        if browser_required():
-            pytest.fail("REQUIRE_BROWSER=1 but no chromium is installed")
-        pytest.skip("no Chromium installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    expect.set_options(timeout=10_000)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
 
 @pytest.fixture
 def site(live_server, small_course):
     return live_server.url
-
-
-@pytest.fixture
-def new_page(browser):
-    """Open a page in a fresh browser context (one Chromium per session, closed per test)."""
-    contexts = []
-
-    def open_page(**options):
-        contexts.append(browser.new_context(**options))
-        page = contexts[-1].new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def mark_page(page):
