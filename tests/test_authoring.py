@@ -264,7 +264,7 @@ def test_quiz_form_saves_pass_mark_and_questions_together_or_nothing(ina, small_
     quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="academic")
     names = list(quiz.questions.active().values_list("name", flat=True))
     typed = "// section: nowhere\n::alpha-a-q1::Which cell?{=Osteoclast ~Osteoblast}\n"
-    bad = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {"text": quiz.text_id, "pass_mark": 90, "shuffle": "on", "gift_text": "::x::Q{=a}\n"})
+    bad = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {"text": quiz.text_id, "pass_mark": 90, "shuffle": "on", "gift_text": "::x::Q{=a ~b\n"})
     assert bad.status_code == 200 and Quiz.objects.get(pk=quiz.pk).pass_mark == 70
     kept = ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {"text": quiz.text_id, "pass_mark": 90, "shuffle": "on", "gift_text": typed})
     assert "Which cell?" in kept.content.decode()  # what was typed stays in the form
