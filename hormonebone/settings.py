@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lessons.errors.not_allowed_page",
 ]
 
 ROOT_URLCONF = "hormonebone.urls"
@@ -182,7 +183,9 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 PROGRESS_COOKIE_AGE = 60 * 60 * 24 * 365
 STAFF_IDLE_SECONDS = envint("STAFF_IDLE_SECONDS", 4 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token rides in hx-headers
+# The reading-progress beacon on cached tier pages reads the token from this cookie.
+CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "lessons.errors.csrf_failure"
 
 # Security headers: sent in every environment, HTTPS-only ones in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.course_map, name="course_map"),
     path("lessons/<slug:slug>/", views.lesson_redirect, name="lesson"),
     path("lessons/<slug:slug>/<tier:tier>/", views.tier_page, name="tier"),
+    path("lessons/<slug:slug>/<tier:tier>/progress/", views.reading_place, name="reading_place"),
     path("lessons/<slug:slug>/<tier:tier>/quiz/", quiz_views.quiz_page, name="quiz"),
     path("lessons/<slug:slug>/<tier:tier>/quiz/start/", quiz_views.quiz_start, name="quiz_start"),
     path("lessons/<slug:slug>/<tier:tier>/quiz/answer/", quiz_views.quiz_answer, name="quiz_answer"),

@@ -52,3 +52,10 @@ class AnsweredForm(forms.Form):
     """The ?answered= query of a quiz page: which answer's feedback to show."""
 
     answered = IdField(required=False)
+
+
+class PlaceForm(forms.Form):
+    """The reading beacon: the section the reader reached and whether the end was reached."""
+
+    section = forms.RegexField(regex=r"^[A-Za-z0-9_-]{1,100}$", required=False)
+    done = forms.BooleanField(required=False)

@@ -292,11 +292,20 @@ class Term(ContentModel):
     def names(self):
         return [self.term, *self.aliases]
 
+    @property
+    def display_name(self) -> str:
+        """The name as a title or list entry shows it: first letter capitalised unless the
+        case is meaningful (acronyms such as PTH, or a case-sensitive name like 'mTOR')."""
+        if self.case_sensitive or not self.term[:1].islower():
+            return self.term
+        return self.term[0].upper() + self.term[1:]
+
     def short_for(self, tier):
         return getattr(self, f"short_{tier}", "") or self.short
 
     def clean(self):
         super().clean()
+        check_own_names(self.names())
         check_names(self.names(), Term.objects.exclude(pk=self.pk))
 
     def clean_content(self):
@@ -332,6 +341,24 @@ class Term(ContentModel):
             t for t in TierText.objects.select_related("lesson")
             if slugs & set(t.terms) or any(n in t.body.lower() for n in folded)
         )
+
+
+def twin_names(names) -> tuple[str, str] | None:
+    """(name, earlier name) for the first two names of one term that differ only by case or
+    hyphen/space, else None. The linker already treats such names as one."""
+    seen = {}
+    for name in names:
+        key = name_key(name)
+        if key in seen:
+            return name, seen[key]
+        seen[key] = name
+    return None
+
+
+def check_own_names(names) -> None:
+    twins = twin_names(names)
+    if twins:
+        raise ValidationError(f"“{twins[0]}” differs from “{twins[1]}” only by case or hyphen/space; keep one of them.")
 
 
 def check_names(names, others) -> None:

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_safe, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import grading, throttling
@@ -15,7 +15,7 @@ from .gift import NumericalAnswer, PairData
 from .forms import AnsweredForm, AnswerForm
 from .models import CHOICE_KINDS, TIERS, Answer, Attempt, Lesson, Question, QuestionKind, Quiz, Tier
 from .page_cache import render_page
-from .progress import learner_id
+from .progress import learner_id, note_place
 
 
 SHORT_ANSWER_MAX = 200
@@ -32,6 +32,14 @@ class AlreadyAnswered(Exception):
 
     def __init__(self, answer: "Answer"):
         self.answer = answer
+
+
+class EmptyAnswer(BadAnswer):
+    """No choice was sent for a question that can still be answered: ask again, in place."""
+
+    def __init__(self, message: str, attempt: Attempt, question: Question):
+        super().__init__(message)
+        self.attempt, self.question = attempt, question
 
 
 def _quiz(request: HttpRequest, slug: str, tier: str) -> Quiz:
@@ -149,7 +157,7 @@ def _feedback(quiz: Quiz, question: Question, answer: Answer, attempt: Attempt) 
     feedback = {
         "question": question,
         "answer": answer,
-        "verdict": "right" if answer.score >= 1 else ("partly right" if answer.score > 0 else "wrong"),
+        "verdict": _verdict(answer.score),
         "review_url": f"{quiz.text.get_absolute_url()}#{question.section}" if question.section else "",
     }
     if question.kind == QuestionKind.MATCHING:
@@ -190,11 +198,54 @@ def _typed_feedback(question: Question, typed: str) -> str:
     return grade.feedback if grade else ""
 
 
-@require_GET
+def _verdict(score: float) -> str:
+    return "right" if score >= 1 else ("partly right" if score > 0 else "wrong")
+
+
+def _results(quiz: Quiz, attempt: Attempt, questions: list) -> dict:
+    """The finished attempt question by question, in the order it was taken (one query)."""
+    answers = {a.question_id: a for a in attempt.answers.select_related("question")}
+    by_id = {q.pk: q for q in questions} | {a.question_id: a.question for a in answers.values()}
+    order = [int(k) for k in attempt.choice_order if int(k) in by_id]
+    order += [pk for pk in answers if pk not in order]
+    sections = {item["id"]: item["name"] for item in quiz.text.toc}
+    quiz_url = reverse("quiz", args=[quiz.text.lesson.slug, quiz.text.tier])
+    rows = []
+    for number, pk in enumerate(order, start=1):
+        question, answer = by_id[pk], answers.get(pk)
+        rows.append({
+            "number": number,
+            "question": question,
+            "verdict": _verdict(answer.score) if answer else "unanswered",
+            "feedback_url": f"{quiz_url}?answered={pk}" if answer else "",
+            "section_url": f"{quiz.text.get_absolute_url()}#{question.section}" if question.section else "",
+            "section_name": sections.get(question.section, ""),
+        })
+    return {
+        "rows": rows,
+        "correct": sum(1 for r in rows if r["verdict"] == "right"),
+        "partly": sum(1 for r in rows if r["verdict"] == "partly right"),
+        "question_count": len(rows),
+        "review": _sections_to_review(rows),
+    }
+
+
+def _sections_to_review(rows: list) -> list:
+    """Each section behind a question not fully right, once, with the numbers of those questions."""
+    sections = {}
+    for row in rows:
+        if row["verdict"] != "right" and row["section_url"]:
+            entry = sections.setdefault(row["section_url"], {"url": row["section_url"], "name": row["section_name"], "numbers": []})
+            entry["numbers"].append(row["number"])
+    return list(sections.values())
+
+
+@require_safe
 @vary_on_headers("HX-Request")
 def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     quiz = _quiz(request, slug, tier)
     learner = learner_id(request)
+    note_place(request, slug, tier, done=True)  # without JavaScript, going to the quiz is how "read" is told
     attempt = Attempt.objects.filter(quiz=quiz, learner=learner).first()
     questions = _questions(quiz)
     context = _context(quiz, attempt=attempt, total=len(questions))
@@ -212,27 +263,32 @@ def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     elif attempt is None:
         context["state"] = "intro"
     elif attempt.finished_at:
-        wrong = [a for a in attempt.answers.select_related("question") if a.score < 1]
-        context.update(state="results", review=wrong, next_step=_next_step(quiz))
+        context.update(state="results", next_step=_next_step(quiz), **_results(quiz, attempt, questions))
     else:
         pending = [q for q in questions if q.pk not in answered]
         if not pending:
             _finish(attempt)
             return redirect("quiz", slug, tier)
-        question = pending[0]
-        context.update(
-            state="question",
-            question=question,
-            number=len(answered) + 1,
-            multiple=question.kind == QuestionKind.MULTIPLE,
-            short_answer_max=SHORT_ANSWER_MAX,
-            number_max=NUMBER_MAX,
-        )
-        if question.kind == QuestionKind.MATCHING:
-            context.update(match_items=_match_items(question), match_options=_match_options(question, attempt))
-        elif question.kind in CHOICE_KINDS:
-            context["choices"] = _choices_in_order(question, attempt)
+        context.update(_question_state(attempt, pending[0], len(answered)))
     return render_page(request, "lessons/quiz.html", context, partial="card")
+
+
+def _question_state(attempt: Attempt, question: Question, answered_count: int, error: str = "") -> dict:
+    state = {
+        "state": "question",
+        "question": question,
+        "number": answered_count + 1,
+        "answered_count": answered_count,
+        "multiple": question.kind == QuestionKind.MULTIPLE,
+        "short_answer_max": SHORT_ANSWER_MAX,
+        "number_max": NUMBER_MAX,
+        "choice_error": error,
+    }
+    if question.kind == QuestionKind.MATCHING:
+        state.update(match_items=_match_items(question), match_options=_match_options(question, attempt))
+    elif question.kind in CHOICE_KINDS:
+        state["choices"] = _choices_in_order(question, attempt)
+    return state
 
 
 @require_POST
@@ -275,7 +331,9 @@ def _parse_answer(request: HttpRequest, quiz: Quiz, learner: str):
         return (attempt, question, *_grade_typed(question, attempt, request, data))
     chosen = data["choice"]
     if not chosen:
-        raise BadAnswer("Choose an answer before submitting.")
+        if attempt.answers.filter(question=question).exists():
+            raise BadAnswer("You have already answered this question in this attempt.")
+        raise EmptyAnswer("Choose an answer before submitting.", attempt, question)
     valid = {c.pk for c in question.choices.all()}
     if not set(chosen) <= valid:
         raise BadAnswer("An answer you sent does not belong to this question.")
@@ -320,6 +378,12 @@ def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
             answered, total = attempt.answers.count(), quiz.questions.active().count()
             if answered >= total:
                 _finish(attempt, total)
+    except EmptyAnswer as exc:
+        answered = exc.attempt.answers.count()
+        total = quiz.questions.active().count()
+        state = _question_state(exc.attempt, exc.question, answered, str(exc))
+        context = _context(quiz, attempt=exc.attempt, total=total, **state)
+        return render_page(request, "lessons/quiz.html", context, partial="card", status=400)
     except BadAnswer as exc:
         return _refuse_answer(request, quiz, str(exc))
     except (AlreadyAnswered, IntegrityError) as resend:

@@ -4,34 +4,45 @@ import logging
 from collections import defaultdict
 
 from django.db import DatabaseError, connection
-from django.db.models import Max, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Exists, Max, OuterRef, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import page_cache, progress, search
-from .models import TIERS, Attempt, Lesson, Status, Term, Tier, TierText, can_see_drafts
+from . import glossary_filter, page_cache, progress, search
+from .forms import PlaceForm
+from .models import TIERS, Attempt, Lesson, Quiz, Status, Term, Tier, TierText, can_see_drafts
 from .page_cache import render_page
 
 logger = logging.getLogger(__name__)
 TIER_CHOICES = [(t, Tier(t).label) for t in TIERS]
 
 
-@require_GET
+@require_safe
 def course_map(request: HttpRequest) -> HttpResponse:
-    # A new reader's map shows no progress, so it is the same page for all of them.
-    if request.user.is_authenticated or progress.tiers_read(request) or progress.existing_learner_id(request):
+    """Every lesson with its tiers and this reader's progress. A new reader's map shows no
+    progress, so it is the same page for all of them and comes from the page cache."""
+    if (
+        request.user.is_authenticated or progress.tiers_read(request) or progress.places(request)
+        or progress.existing_learner_id(request)
+    ):
         return _render_course_map(request)
     return page_cache.cached_page(request, ("course_map",), lambda marks: _render_course_map(request, marks))
 
 
 def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpResponse:
-    lessons = Lesson.objects.visible_to(request.user).prefetch_related(
-        Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id"))
+    """2 queries, 3 with quiz attempts, 4 when "Continue" names the section the reader got to."""
+    has_quiz = Exists(Quiz.objects.filter(text=OuterRef("pk")))
+    lessons = list(
+        Lesson.objects.visible_to(request.user).prefetch_related(
+            Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id").annotate(has_quiz=has_quiz))
+        )
     )
-    read = progress.tiers_read(request)
+    read, places = progress.tiers_read(request), progress.places(request)
     best = {}
     learner = progress.existing_learner_id(request)
     if learner:
@@ -41,34 +52,112 @@ def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpR
             .annotate(best=Max("score"))
         )
         best = {r["quiz__text_id"]: (r["best"], r["best"] >= r["quiz__pass_mark"]) for r in rows}
+    depth = progress.preferred_depth(request)
     course = []
-    for lesson in lessons:
-        tiers = {t.tier: t for t in lesson.tiers.all()}
-        course.append(
-            {
-                "lesson": lesson,
-                "tiers": [
-                    {
-                        "tier": tier,
-                        "label": label,
-                        "text": tiers.get(tier),
-                        "read": f"{lesson.slug}/{tier}" in read,
-                        "best": best.get(tiers[tier].pk) if tier in tiers else None,
-                    }
-                    for tier, label in TIER_CHOICES
-                ],
-            }
-        )
-    context = {"course": course, "any_progress": bool(read or best), **(marks or {})}
+    for number, lesson in enumerate(lessons, start=1):
+        texts = {t.tier: t for t in lesson.tiers.all()}
+        tiers = []
+        for tier, label in TIER_CHOICES:
+            text = texts.get(tier)
+            if text is None:
+                continue
+            key = f"{lesson.slug}/{tier}"
+            score = best.get(text.pk)
+            tiers.append({
+                "tier": tier, "label": label, "text": text, "key": key,
+                "read": key in read, "started": key in places and key not in read,
+                "section": places.get(key, ""), "has_quiz": text.has_quiz,
+                "best": score, "passed": bool(score and score[1]),
+            })
+        steps = len(tiers) + sum(t["has_quiz"] for t in tiers)
+        done = sum(t["read"] for t in tiers) + sum(t["passed"] for t in tiers)
+        course.append({
+            "lesson": lesson, "number": number, "tiers": tiers, "steps": steps, "done": done,
+            "read_count": sum(t["read"] for t in tiers), "quiz_count": sum(t["has_quiz"] for t in tiers),
+            "passed_count": sum(t["passed"] for t in tiers),
+            "start": _lesson_start(lesson, tiers, depth),
+        })
+    context = {
+        "course": course,
+        "total": len(course),
+        "steps": sum(item["steps"] for item in course),
+        "done": sum(item["done"] for item in course),
+        "tiers_total": sum(len(item["tiers"]) for item in course),
+        "read_total": sum(item["read_count"] for item in course),
+        "quizzes_total": sum(item["quiz_count"] for item in course),
+        "passed_total": sum(item["passed_count"] for item in course),
+        "any_progress": bool(read or best or places),
+        "depth_label": Tier(depth).label,
+        **(marks or {}),
+    }
+    context["continue"], context["up_next"] = _continue_and_up_next(course, progress.recent(request), depth)
     return render(request, "lessons/course_map.html", context)
 
 
-@require_GET
+def _tier_url(slug: str, tier: str, section: str = "") -> str:
+    url = reverse("tier", args=[slug, tier])
+    return f"{url}#{section}" if section else url
+
+
+def _lesson_start(lesson: Lesson, tiers: list, depth: str) -> dict:
+    """The card's button: resume a tier in progress, else open the reader's depth (or the first tier)."""
+    started = next((t for t in tiers if t["started"]), None)
+    if started:
+        return {"label": "Continue", "url": _tier_url(lesson.slug, started["tier"], started["section"])}
+    tier = next((t for t in tiers if t["tier"] == depth), tiers[0] if tiers else None)
+    if tier is None:
+        return {}
+    if tier["read"]:
+        unread = next((t for t in tiers if not t["read"]), None)
+        if unread:
+            return {"label": f"Read {unread['label']}", "url": _tier_url(lesson.slug, unread["tier"])}
+        return {"label": "Read again", "url": _tier_url(lesson.slug, tier["tier"])}
+    return {"label": "Start", "url": _tier_url(lesson.slug, tier["tier"])}
+
+
+def _continue_and_up_next(course: list, recent, depth: str):
+    """Continue: the tier read last, at the section reached, or its quiz once read. Up next: the
+    first lesson after it not yet read at the reader's depth (from the start for a new reader)."""
+    position = 0
+    resume = None
+    if recent:
+        slug, tier = recent
+        position = next((i for i, item in enumerate(course) if item["lesson"].slug == slug), None)
+        if position is not None:
+            item = course[position]
+            entry = next((t for t in item["tiers"] if t["tier"] == tier), None)
+            if entry and not entry["read"]:
+                resume = {
+                    "kind": "resume", "item": item, "tier": entry, "url": _tier_url(slug, tier, entry["section"]),
+                    "section_name": _section_name(entry["text"].pk, entry["section"]),
+                }
+            elif entry and entry["has_quiz"] and not entry["passed"]:
+                resume = {"kind": "quiz", "item": item, "tier": entry, "url": reverse("quiz", args=[slug, tier])}
+            position += 1
+        else:
+            position = 0
+    up_next = None
+    for item in course[position:]:
+        entry = next((t for t in item["tiers"] if t["tier"] == depth), None)
+        if entry and not entry["read"]:
+            up_next = {"kind": "next", "item": item, "tier": entry, "url": _tier_url(item["lesson"].slug, depth)}
+            break
+    return resume or up_next, (up_next if resume else None)
+
+
+def _section_name(text_pk: int, section: str) -> str:
+    if not section:
+        return ""
+    toc = TierText.objects.filter(pk=text_pk).values_list("toc", flat=True).first() or []
+    return next((item["name"] for item in toc if item["id"] == section), "")
+
+
+@require_safe
 def lesson_redirect(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("tier", slug, progress.last_tier(request, slug))
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     if request.user.is_authenticated:
@@ -76,8 +165,29 @@ def tier_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
     else:
         build = lambda marks: _render_tier_page(request, slug, tier, marks)  # noqa: E731
         response = page_cache.cached_page(request, ("tier", slug, tier), build)
-    progress.note_reading(request, slug, tier)
+    progress.note_opened(request, slug, tier)
+    get_token(request)  # the CSRF cookie for the reading beacon; the cached HTML carries no token
     return response
+
+
+@require_POST
+def reading_place(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
+    """The beacon from a tier page: how far the reader got (204), never a page of its own."""
+    form = PlaceForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("section must be a heading id", content_type="text/plain")
+    toc = (
+        TierText.objects.filter(lesson__in=Lesson.objects.visible_to(request.user), lesson__slug=slug, tier=tier)
+        .values_list("toc", flat=True)
+        .first()
+    )
+    if toc is None:
+        raise Http404("No such tier.")
+    section = form.cleaned_data["section"]
+    if section and section not in {item["id"] for item in toc}:
+        return HttpResponseBadRequest(f"this tier has no section '{section}'", content_type="text/plain")
+    progress.note_place(request, slug, tier, section, form.cleaned_data["done"])
+    return HttpResponse(status=204)
 
 
 def _render_tier_page(request: HttpRequest, slug: str, tier: str, marks: dict | None = None) -> HttpResponse:
@@ -99,12 +209,7 @@ def _render_tier_page(request: HttpRequest, slug: str, tier: str, marks: dict | 
     return render_page(request, "lessons/tier.html", context, partial="lesson")
 
 
-def _term_matches(term: Term, query: str) -> bool:
-    q = query.lower()
-    return any(q in name.lower() for name in term.names()) or q in term.short.lower()
-
-
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def glossary(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
@@ -114,16 +219,21 @@ def glossary(request: HttpRequest) -> HttpResponse:
 
 
 def _render_glossary(request: HttpRequest, query: str, marks: dict | None = None) -> HttpResponse:
-    terms = [t for t in Term.objects.only("slug", "term", "aliases", "short") if not query or _term_matches(t, query)]
-    groups = defaultdict(list)
-    for term in sorted(terms, key=lambda t: t.term.lower()):
-        first = term.term[0].upper()
-        groups[first if first.isalpha() else "#"].append(term)
-    context = {"groups": sorted(groups.items()), "query": query, "count": len(terms), **(marks or {})}
+    terms = list(Term.objects.only("slug", "term", "aliases", "short", "case_sensitive"))
+    matches = glossary_filter.rank(terms, query)
+    context = {"query": query, "count": len(matches), "matches": matches, "groups": [], **(marks or {})}
+    if not query:
+        groups = defaultdict(list)
+        for match in matches:
+            first = match.term.display_name[0].upper()
+            groups[first if first.isalpha() else "#"].append(match)
+        context["groups"] = sorted(groups.items())
+    elif not matches:
+        context["suggestions"] = glossary_filter.suggest(terms, query)
     return render_page(request, "lessons/glossary.html", context, partial="results")
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def search_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[: search.MAX_QUERY_CHARS]
@@ -134,7 +244,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render_page(request, "lessons/search.html", context, partial="results")
 
 
-@require_GET
+@require_safe
 def term_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.user.is_authenticated:
         return _render_term_page(request, slug)
@@ -148,7 +258,10 @@ def _render_term_page(request: HttpRequest, slug: str, marks: dict | None = None
         .filter(lesson__status=Status.PUBLISHED)
         .only("tier", "terms", "lesson__slug", "lesson__title", "lesson__order")
     )
-    uses = [(t, t.terms[slug]) for t in texts if slug in t.terms]
+    uses = sorted(
+        ((t, t.terms[slug]) for t in texts if slug in t.terms),
+        key=lambda use: (use[0].lesson.order, use[0].lesson.slug, TIERS.index(use[0].tier)),
+    )  # teaching order: lesson by lesson, Fundamentals before Intermediate before Academic
     return render(
         request,
         "lessons/term.html",
@@ -156,7 +269,7 @@ def _render_term_page(request: HttpRequest, slug: str, marks: dict | None = None
     )
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     try:
         with connection.cursor() as cursor:
@@ -176,8 +289,8 @@ def csp_report(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri("/sitemap.xml")
-    body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nSitemap: {sitemap}\n"
+    body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nDisallow: /lessons/*/progress/\nSitemap: {sitemap}\n"
     return HttpResponse(body, content_type="text/plain")

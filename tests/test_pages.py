@@ -25,9 +25,11 @@ def test_course_map_lists_lessons_with_three_tier_links(learner_client, small_co
         assert f'href="/lessons/alpha/{tier}/"' in page
 
 
-def test_course_map_shows_progress_after_reading(learner_client, small_course):
+def test_course_map_counts_a_tier_read_when_its_quiz_is_opened_not_when_it_is_opened(learner_client, small_course):
     assert "read</span>" not in learner_client.get("/").content.decode()
     learner_client.get("/lessons/alpha/intermediate/")
+    assert '<span class="status read">read</span>' not in learner_client.get("/").content.decode()
+    learner_client.get("/lessons/alpha/intermediate/quiz/")  # how a reader without JavaScript says "read"
     page = learner_client.get("/").content.decode()
     assert page.count('<span class="status read">read</span>') == 1
 

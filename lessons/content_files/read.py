@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 
 from .. import gift
-from ..models import TIERS, Lesson, Reference, Status, Term, TierText, name_key
+from ..models import TIERS, Lesson, Reference, Status, Term, TierText, name_key, twin_names
 from ..rendering import refusals, check_svg
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -226,6 +226,13 @@ def _read_glossary(path, course, errors):
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             errors.append(f"{src.where(src.line_of('aliases', line))}: aliases of '{slug}' must be a list of strings")
             entry["aliases"] = aliases = []
+        twins = twin_names([entry.get("term", ""), *aliases])
+        if twins:
+            at = src.text.find(f'"{twins[0]}"', src.text.find(anchor) + 1)
+            errors.append(
+                f"{src.where(src.text.count(chr(10), 0, at) + 1 if at >= 0 else line)}: '{twins[0]}' of '{slug}' differs "
+                f"from '{twins[1]}' only by case or hyphen/space; keep one of them"
+            )
         for name in [entry.get("term", ""), *aliases]:
             folded = name_key(name)
             if folded in names and names[folded] != slug:
