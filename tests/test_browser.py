@@ -113,15 +113,15 @@ def test_glossary_live_filter(new_page, site):
     assert not_reloaded(page)
 
 
-def test_search_live_results_update_the_url_and_the_form_works_without_js(browser, site):
-    page = new_page(browser)
+def test_search_live_results_update_the_url_and_the_form_works_without_js(new_page, site):
+    page = new_page()
     page.goto(f"{site}/search/")
     mark_page(page)
     page.get_by_label("Search the lessons and the glossary").fill("osteocl")
-    wait_js(page, "document.querySelector('#search-results').innerText.includes('In the lessons')")
+    expect(page.locator("#search-results")).to_contain_text("In the lessons")
     assert page.locator("#search-results mark", has_text="osteoclast").count() > 0
     assert not_reloaded(page) and page.url.endswith("/search/?q=osteocl")
-    plain = new_page(browser, java_script_enabled=False)
+    plain = new_page(java_script_enabled=False)
     plain.goto(f"{site}/")
     plain.locator("#site-q").fill("osteoblast")
     plain.locator(".site-search button").click()
