@@ -7,7 +7,7 @@ import pytest
 
 from lessons.models import Attempt, Question
 
-from .test_browser import mark_page, new_page, not_reloaded, site  # noqa: F401 (fixtures)
+from .test_browser import mark_page, not_reloaded, site  # noqa: F401 (site is a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
