@@ -25,6 +25,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report", views.csp_report, name="csp_report"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin, error pages).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": {"lessons": TierSitemap, "glossary": TermSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,7 @@
 """What a reader has done in this browser: the tiers read, where the reader got to in each
 tier, the tier read most recently and the last tier opened per lesson, in
 `request.progress` (a signed cookie, see middleware.ProgressMiddleware, so reading writes
-no session), and the learner id in the server-side session once they start a quiz.
+no session), the depth they read at, and the learner id in the server-side session once they start a quiz.
 
 Opening a tier does not count as reading it. Tier pages are cached for every anonymous
 reader, so the page sends a small beacon (static/js/site.js, views.reading_place) when the
@@ -32,6 +32,8 @@ def note_opened(request: HttpRequest, slug: str, tier: str) -> None:
     last = request.progress.get("last_tier", {})
     if last.get(slug) != tier:
         request.progress["last_tier"] = {**last, slug: tier}
+    if request.progress.get("depth") != tier:
+        request.progress["depth"] = tier
 
 
 def note_place(request: HttpRequest, slug: str, tier: str, section: str = "", done: bool = False) -> None:

@@ -141,15 +141,20 @@ def _grade_typed(question: Question, attempt: Attempt, request: HttpRequest, dat
 
 
 def _next_step(quiz: Quiz) -> dict:
-    """What comes after the current state: the next tier or lesson once passed."""
+    """After a passed quiz: the next lesson at the depth the learner is reading at, and,
+    below Academic, an offer to go deeper into this lesson. Never a depth change unasked."""
     lesson, tier = quiz.text.lesson, quiz.text.tier
-    i = TIERS.index(tier)
-    if i + 1 < len(TIERS):
-        return {"url": reverse("tier", args=[lesson.slug, TIERS[i + 1]]), "label": f"Read the {Tier(TIERS[i + 1]).label} tier"}
+    label = Tier(tier).label
     _, after = lesson.neighbours()
     if after:
-        return {"url": reverse("tier", args=[after.slug, TIERS[0]]), "label": f"Next lesson: {after.title}"}
-    return {"url": reverse("course_map"), "label": "Back to the course map"}
+        step = {"url": reverse("tier", args=[after.slug, tier]), "label": f"Next lesson at {label}: {after.title}"}
+    else:
+        step = {"url": reverse("course_map"), "label": "Back to the course map"}
+    i = TIERS.index(tier)
+    if i + 1 < len(TIERS):
+        deeper = TIERS[i + 1]
+        step["deeper"] = {"url": reverse("tier", args=[lesson.slug, deeper]), "label": f"Go deeper: this lesson at {Tier(deeper).label}"}
+    return step
 
 
 def _feedback(quiz: Quiz, question: Question, answer: Answer, attempt: Attempt) -> dict:

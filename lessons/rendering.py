@@ -160,7 +160,9 @@ class CitationProcessor(InlineProcessor):
         for i, key in enumerate(known):
             if key not in self.state.citations:
                 self.state.citations.append(key)
-            link = etree.SubElement(sup, "a", {"href": f"#ref-{key}"})
+            # Each place that cites a reference gets an id, so the reference can link back to it.
+            self.state.cite_counts[key] = self.state.cite_counts.get(key, 0) + 1
+            link = etree.SubElement(sup, "a", {"href": f"#ref-{key}", "id": f"cite-{key}-{self.state.cite_counts[key]}"})
             link.text = str(self.state.citations.index(key) + 1)
             link.tail = ", " if i < len(known) - 1 else "]"
         return sup, m.start(0), m.end(0)
@@ -277,6 +279,7 @@ class _RenderState:
         self.glossary = glossary
         self.references = references or {}
         self.citations = []
+        self.cite_counts = {}
         self.terms = []
         self.evidence = set()
         self.problems = []
@@ -455,13 +458,10 @@ def render_tier(body, tier, sources: RenderSources):
     if state.evidence:
         parts.append(evidence_legend(state.evidence))
     if state.citations:
-        parts.append(reference_list([references[k] for k in state.citations]))
+        parts.append(reference_list([references[k] for k in state.citations], state.cite_counts))
         toc.append({"id": "references", "name": "References", "level": 2})
     if state.terms:
-        tips = "".join(
-            f'<span class="tip" role="tooltip" id="tip-{slug}" hidden>{escape(glossary.shorts[slug].get(tier) or "")}</span>'
-            for slug in state.terms
-        )
+        tips = "".join(tooltip_card(slug, tier, glossary) for slug in state.terms)
         parts.append(f'<div class="tips">{tips}</div>')
     return RenderResult(
         html="\n".join(parts),
@@ -490,6 +490,25 @@ def _add_section_keys(toc, html):
         item["solo"] = bool(classes and "solo" in classes.group(1).split())
 
 
+def tooltip_card(slug, tier, glossary):
+    """A term's preview card: its name, the tier's definition, its evidence level and a link
+    to its glossary page. The link is for pointer users (the term itself already links
+    there), so it is kept out of the tab order and out of the term's description."""
+    title = escape(glossary.names.get(slug) or slug)
+    level = glossary.evidence.get(slug) or ""
+    badge = ""
+    if level in EVIDENCE_LABELS:
+        label, meaning = EVIDENCE_LABELS[level]
+        badge = f' <span class="evidence evidence-{level}" title="{escape(meaning)}">{label}</span>'
+    return (
+        f'<span class="tip" role="tooltip" id="tip-{slug}" hidden>'
+        f'<span class="tip-head"><strong class="tip-title">{title}</strong>{badge}</span> '
+        f'<span class="tip-text">{escape(glossary.shorts[slug].get(tier) or "")}</span> '
+        f'<a class="tip-open" href="{reverse("term", args=[slug])}" tabindex="-1" aria-hidden="true">Open in glossary</a>'
+        "</span>"
+    )
+
+
 def evidence_legend(levels):
     items = "".join(
         f'<li><span class="evidence evidence-{level}">{label}</span> {meaning}.</li>'
@@ -502,7 +521,19 @@ def evidence_legend(levels):
     )
 
 
-def reference_list(refs):
+def _back_links(key, count):
+    """Links from a reference back to each place in the text that cites it (as Wikipedia does)."""
+    if count == 1:
+        return f'<a class="backlink" href="#cite-{key}-1" aria-label="Back to the citation in the text">↑</a> '
+    links = " ".join(
+        f'<a class="backlink" href="#cite-{key}-{n}" aria-label="Back to citation {n} of {count} in the text">{chr(96 + n) if n <= 26 else n}</a>'
+        for n in range(1, count + 1)
+    )
+    return f'<span class="backlinks">↑ {links}</span> '
+
+
+def reference_list(refs, cite_counts=None):
+    cite_counts = cite_counts or {}
     items = []
     for ref in refs:
         authors = ref.authors if ref.authors.endswith(".") else f"{ref.authors}."
@@ -521,7 +552,9 @@ def reference_list(refs):
             bits.append(f' <a href="https://pubmed.ncbi.nlm.nih.gov/{escape(ref.pmid)}/">PMID {escape(ref.pmid)}</a>')
         if ref.url and not (ref.doi or ref.pmid):
             bits.append(f' <a href="{escape(ref.url)}">{escape(ref.url)}</a>')
-        items.append(f'<li id="ref-{escape(ref.key)}">{"".join(bits)}</li>')
+        count = cite_counts.get(ref.key, 0)
+        back = _back_links(escape(ref.key), count) if count else ""
+        items.append(f'<li id="ref-{escape(ref.key)}">{back}<span class="ref-text">{"".join(bits)}</span></li>')
     return (
         '<section class="references" aria-labelledby="references">'
         f'<h2 id="references">References</h2><ol>{"".join(items)}</ol></section>'
@@ -567,7 +600,34 @@ def check_svg(svg):
     return root
 
 
+NARROW_DIAGRAM = 360  # viewBox width that fits a phone at 1:1 (CONTENT-SPEC section 6)
+DESKTOP_ZOOM = 1.2  # narrow diagrams are drawn a little larger where there is room
+MIN_LABEL_PX = 12.5  # smallest label size on screen, in CSS px
+
+
+def _smallest_font(root, inherited=16.0):
+    """The smallest font-size (in viewBox units) any text or tspan ends up with."""
+    size = _number(root.get("font-size"), inherited)
+    tag = root.tag.split("}", 1)[-1]
+    smallest = size if tag in ("text", "tspan") and (root.text or "").strip() else None
+    for child in root:
+        found = _smallest_font(child, size)
+        if found is not None and (smallest is None or found < smallest):
+            smallest = found
+    return smallest
+
+
+def _number(value, default):
+    try:
+        return float(str(value).removesuffix("px")) if value else default
+    except ValueError:
+        return default
+
+
 def diagram_figure(slug, svg):
+    """Inline an SVG at a size where its labels stay legible: a narrow diagram (viewBox width
+    <= 360) is given its drawn width (x1.2) and shrinks with the column; a wider one keeps a
+    width at which its smallest label is >= 12.5 CSS px and scrolls sideways on a phone."""
     root = check_svg(svg)
     title, desc = list(root)[:2]
     title.set("id", f"dg-{slug}-title")
@@ -577,5 +637,20 @@ def diagram_figure(slug, svg):
     root.set("class", "diagram-svg")
     for attr in ("width", "height"):
         root.attrib.pop(attr, None)
+    try:
+        _, _, vb_width, vb_height = (float(v) for v in root.get("viewBox").replace(",", " ").split())
+    except ValueError:
+        vb_width = vb_height = 0
+    smallest = _smallest_font(root) or 16.0
+    wide = vb_width > NARROW_DIAGRAM
+    if vb_width > 0 and vb_height > 0:
+        zoom = max(MIN_LABEL_PX / smallest, 1.0) if wide else DESKTOP_ZOOM
+        root.set("width", str(round(vb_width * zoom)))
+        root.set("height", str(round(vb_height * zoom)))
     markup = etree.tostring(root, encoding="unicode")
+    if wide:
+        return (
+            f'<figure class="diagram diagram-wide" id="diagram-{slug}" tabindex="0" aria-labelledby="dg-{slug}-title">'
+            f'{markup}<figcaption class="scroll-hint">Scroll sideways to see the whole diagram.</figcaption></figure>'
+        )
     return f'<figure class="diagram" id="diagram-{slug}">{markup}</figure>'

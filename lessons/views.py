@@ -8,18 +8,21 @@ from django.db.models import Exists, Max, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import glossary_filter, page_cache, progress, search
+from . import glossary_filter, page_cache, progress, search, sections
 from .forms import PlaceForm
 from .models import TIERS, Attempt, Lesson, Quiz, Status, Term, Tier, TierText, can_see_drafts
 from .page_cache import render_page
 
 logger = logging.getLogger(__name__)
 TIER_CHOICES = [(t, Tier(t).label) for t in TIERS]
+# Who each depth is written for, short enough for the depth control at 360 px.
+TIER_AUDIENCE = {Tier.FUNDAMENTALS: "Anyone", Tier.INTERMEDIATE: "Students", Tier.ACADEMIC: "Med/bio"}
 
 
 @require_safe
@@ -154,7 +157,7 @@ def _section_name(text_pk: int, section: str) -> str:
 
 @require_safe
 def lesson_redirect(request: HttpRequest, slug: str) -> HttpResponse:
-    return redirect("tier", slug, progress.last_tier(request, slug))
+    return redirect("tier", slug, progress.preferred_depth(request))
 
 
 @require_safe
@@ -197,9 +200,25 @@ def _render_tier_page(request: HttpRequest, slug: str, tier: str, marks: dict | 
     )
     lesson = text.lesson
     prev_lesson, next_lesson = lesson.neighbours()
+    siblings = {
+        t.tier: t for t in TierText.objects.filter(lesson=lesson).only("tier", "toc", "reading_minutes", "lesson_id")
+    }
+    urls = {tier: (label, reverse("tier", args=[lesson.slug, tier])) for tier, label in TIER_CHOICES if tier in siblings}
+    depths = [
+        {
+            "tier": tier, "label": label, "url": url, "audience": TIER_AUDIENCE[tier],
+            "minutes": siblings[tier].reading_minutes, "current": tier == text.tier,
+        }
+        for tier, (label, url) in urls.items()
+    ]
+    others = {tier: t.toc for tier, t in siblings.items() if tier != text.tier}
+    matches = sections.matching_sections(text.toc, others)
+    html = sections.add_depth_links(text.html, matches, {t: u for t, u in urls.items() if t != text.tier})
     context = {
         "lesson": lesson,
         "text": text,
+        "html": html,
+        "depths": depths,
         "tiers": TIER_CHOICES,
         "prev_lesson": prev_lesson,
         "next_lesson": next_lesson,
@@ -294,3 +313,9 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri("/sitemap.xml")
     body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nDisallow: /lessons/*/progress/\nSitemap: {sitemap}\n"
     return HttpResponse(body, content_type="text/plain")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin, error pages)."""
+    return redirect(static("icons/favicon.svg"), permanent=True)

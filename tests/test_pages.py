@@ -37,19 +37,67 @@ def test_course_map_counts_a_tier_read_when_its_quiz_is_opened_not_when_it_is_op
 @pytest.mark.parametrize(
     "part, html",
     [
-        ("current tab", 'aria-current="page">Intermediate</a>'),
+        ("current tab", 'aria-current="page"><span class="depth-name">Intermediate</span>'),
+        ("who each depth is for", '<span class="depth-meta" id="depth-academic" aria-hidden="true">Med/bio · 1 min</span>'),
         ("table of contents", '<a href="#cells">Cells</a>'),
         ("reference list", '<section class="references"'),
         ("reference", "A test paper about bone"),
         ("quiz link", 'href="/lessons/alpha/intermediate/quiz/"'),
         ("pager", 'rel="next" href="/lessons/beta/"'),
-        ("date", "Last updated"),
     ],
 )
 def test_tier_page_shows(learner_client, small_course, part, html):
     response = learner_client.get("/lessons/alpha/intermediate/")
     assert response.status_code == 200
     assert html in response.content.decode(), part
+
+
+def test_tier_page_shows_the_reviewed_date_from_the_content_files(learner_client, small_course):
+    import datetime
+
+    TierText.objects.filter(lesson__slug="alpha", tier="academic").update(reviewed=datetime.date(2026, 11, 29))
+    page = learner_client.get("/lessons/alpha/academic/").content.decode()
+    assert 'Reviewed <time datetime="2026-11-29">29 November 2026</time>' in page
+    assert "Last updated" not in page  # the import time is not when a person checked the text
+
+
+def test_each_section_links_to_the_same_section_at_the_other_depths(learner_client, small_course):
+    page = learner_client.get("/lessons/alpha/fundamentals/").content.decode()
+    cells = page.split('<h2 id="cells">')[1].split("</p>")[0]
+    assert 'href="/lessons/alpha/intermediate/#cells"' in cells and 'href="/lessons/alpha/academic/#cells"' in cells
+    assert 'href="/lessons/alpha/fundamentals/#cells"' not in cells
+
+
+def test_section_links_follow_shared_keys_and_skip_solo_sections():
+    from lessons.sections import add_depth_links, matching_sections
+
+    fundamentals = [
+        {"id": "bank", "level": 2, "key": "bank", "solo": False},
+        {"id": "plates", "level": 2, "key": "plates", "solo": True},
+    ]
+    academic = [
+        {"id": "igf", "level": 2, "key": "igf", "solo": False},
+        {"id": "peak", "level": 2, "key": "bank", "solo": False},
+        {"id": "more-peak", "level": 2, "key": "bank", "solo": False},
+    ]
+    assert matching_sections(fundamentals, {"academic": academic}) == {"bank": {"academic": "peak"}}
+    assert matching_sections(academic, {"fundamentals": fundamentals}) == {
+        "peak": {"fundamentals": "bank"}, "more-peak": {"fundamentals": "bank"},
+    }
+    html = add_depth_links('<h2 id="bank">Bank</h2><p>x</p><h2 id="plates" class="solo">P</h2>', {"bank": {"academic": "peak"}},
+                           {"academic": ("Academic", "/l/a/")})
+    assert html.count('class="also-at"') == 1 and 'href="/l/a/#peak"' in html
+
+
+def test_lesson_links_open_at_the_preferred_depth(learner_client, small_course):
+    page = learner_client.get("/lessons/alpha/fundamentals/").content.decode()
+    assert 'rel="next" href="/lessons/beta/"' in page  # resolved per reader, not baked into the cached page
+    learner_client.get("/lessons/alpha/academic/")
+    assert learner_client.get("/lessons/beta/")["Location"] == "/lessons/beta/academic/"
+
+
+def test_favicon_and_manifest(client):
+    assert client.get("/favicon.ico")["Location"].endswith("/icons/favicon.svg")
 
 
 def test_tier_page_costs_at_most_four_queries_and_no_markdown(learner_client, small_course, django_assert_max_num_queries):
@@ -78,7 +126,7 @@ def test_history_restore_request_gets_the_full_page(learner_client, small_course
     assert "<html" in response.content.decode()
 
 
-def test_lesson_url_redirects_to_last_used_tier(learner_client, small_course):
+def test_lesson_url_redirects_to_the_depth_last_read(learner_client, small_course):
     assert learner_client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/fundamentals/"
     learner_client.get("/lessons/alpha/academic/")
     assert learner_client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/academic/"

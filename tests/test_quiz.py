@@ -150,7 +150,10 @@ def test_without_js_answer_posts_and_redirects_to_feedback_then_finishes(client,
     attempt.refresh_from_db()
     assert attempt.finished_at and attempt.score == 100
     result = client.get(URL).content.decode()
-    assert "Your score: 100%" in result and "Read the Intermediate tier" in result
+    assert "Your score: 100%" in result
+    # The next lesson at the learner's depth, and going deeper only as an offer.
+    assert 'href="/lessons/beta/fundamentals/">Next lesson at Fundamentals: Lesson beta</a>' in result
+    assert 'href="/lessons/alpha/intermediate/">Go deeper: this lesson at Intermediate</a>' in result
     course_map = client.get("/").content.decode()
     assert "quiz passed, best 100%" in course_map
 

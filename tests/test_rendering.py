@@ -131,9 +131,35 @@ def test_citations_are_numbered_in_order_of_first_use_with_a_reference_list():
     refs = {"a2020": Ref("a2020"), "b2021": Ref("b2021")}
     result = render("First [@b2021]. Then [@a2020; @b2021]. Again [@b2021].", refs=refs)
     assert result.citations == ["b2021", "a2020"]
-    assert '<sup class="cite">[<a href="#ref-b2021">1</a>]</sup>' in result.html
-    assert '[<a href="#ref-a2020">2</a>, <a href="#ref-b2021">1</a>]' in result.html
+    assert '<sup class="cite">[<a href="#ref-b2021" id="cite-b2021-1">1</a>]</sup>' in result.html
+    assert '[<a href="#ref-a2020" id="cite-a2020-1">2</a>, <a href="#ref-b2021" id="cite-b2021-2">1</a>]' in result.html
     assert '<li id="ref-b2021">' in result.html and "doi:10.1/x" in result.html
+
+
+def test_each_reference_links_back_to_every_place_that_cites_it():
+    refs = {"a2020": Ref("a2020"), "b2021": Ref("b2021")}
+    html = render("First [@b2021]. Then [@a2020; @b2021]. Again [@b2021].", refs=refs).html
+    b = html.split('<li id="ref-b2021">')[1].split("</li>")[0]
+    assert [f'href="#cite-b2021-{n}"' in b for n in (1, 2, 3)] == [True] * 3
+    assert 'aria-label="Back to citation 3 of 3 in the text">c</a>' in b
+    a = html.split('<li id="ref-a2020">')[1].split("</li>")[0]
+    assert '<a class="backlink" href="#cite-a2020-1" aria-label="Back to the citation in the text">' in a
+    for n in (1, 2, 3):
+        assert html.count(f'id="cite-b2021-{n}"') == 1
+
+
+def test_tooltip_is_a_titled_card_with_the_tier_definition_evidence_and_glossary_link():
+    g = Glossary([
+        ("denosumab", ["denosumab"], False, {"fundamentals": "A bone medicine.", "academic": "An anti-RANKL antibody."},
+         "Denosumab", "approved"),
+    ])
+    html = render("Denosumab works.", g=g, tier="fundamentals").html
+    tip = html.split('id="tip-denosumab"')[1].split("</span></div>")[0]
+    assert '<strong class="tip-title">Denosumab</strong>' in tip
+    assert '<span class="evidence evidence-approved"' in tip and "Approved use" in tip
+    assert "A bone medicine." in tip and "anti-RANKL" not in tip
+    assert '<a class="tip-open" href="/glossary/denosumab/" tabindex="-1" aria-hidden="true">Open in glossary</a>' in tip
+    assert "anti-RANKL" in render("Denosumab works.", g=g, tier="academic").html
 
 
 def test_unknown_citation_is_a_problem():
@@ -149,6 +175,22 @@ SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>T</title><desc>D</desc>'
     '<rect x="0" y="0" width="5" height="5" class="dg-1"/></svg>'
 )
+
+
+def _svg(width, font):
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 100" font-size="{font}"><title>T</title><desc>D</desc>'
+        '<g font-size="20"><text x="1" y="20">Big</text></g><text x="1" y="50">Small</text></svg>'
+    )
+
+
+def test_diagrams_get_a_width_that_keeps_their_smallest_label_legible():
+    narrow = render("[[diagram:n]]", diagrams={"n": _svg(360, 13)}).html
+    assert 'width="432"' in narrow and 'class="diagram" id="diagram-n"' in narrow
+    wide = render("[[diagram:w]]", diagrams={"w": _svg(720, 12)}).html
+    # 12.5 px / 12 units -> 750 px wide, scrolled sideways on a phone, keyboard-reachable
+    assert 'width="750"' in wide and 'class="diagram diagram-wide" id="diagram-w" tabindex="0"' in wide
+    assert 'width="720"' in render("[[diagram:w]]", diagrams={"w": _svg(720, 14)}).html
 
 
 def test_diagram_is_inlined_with_accessible_name():

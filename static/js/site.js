@@ -1,106 +1,275 @@
-// Glossary tooltips (WCAG 2.2 SC 1.4.13) and focus management after htmx swaps.
+// Reading-page behaviour: previews of glossary terms and citations (WCAG 2.2 SC 1.4.13),
+// the section being read (contents highlight, depth switch to the same section), folded
+// panels on phones, and focus after htmx swaps. Everything works without it.
+// No inline styles survive in the DOM (strict CSP): positions are set through the CSSOM
+// and removed when a preview hides and before htmx snapshots the page for history.
 (function () {
   "use strict";
+  var SHOW_DELAY = 350; // hover intent: crossing a paragraph does not flash previews
+  var SWITCH_DELAY = 120; // moving from one open preview to the next term
+  var HIDE_DELAY = 300;
+  var wide = window.matchMedia("(min-width: 64rem)");
+
   var current = null; // {link, tip}
+  var showTimer = null;
   var hideTimer = null;
   var lastPointer = "mouse";
   var openBeforeTap = false;
 
+  function trigger(target) {
+    return target && target.closest ? target.closest("a.term, sup.cite a") : null;
+  }
+  function isCite(link) {
+    return link.matches("sup.cite a");
+  }
+
+  // One citation preview per document, filled from the reference list on demand.
+  function citePreview(link) {
+    var ref = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    var text = ref && ref.querySelector(".ref-text");
+    var lesson = link.closest("#lesson") || document.body;
+    if (!text) return null;
+    var tip = document.getElementById("cite-preview");
+    if (tip && !lesson.contains(tip)) { tip.remove(); tip = null; }
+    if (!tip) {
+      tip = document.createElement("span");
+      tip.id = "cite-preview";
+      tip.className = "tip cite-tip";
+      tip.setAttribute("role", "tooltip");
+      tip.hidden = true;
+      (lesson.querySelector(".tips") || lesson).appendChild(tip);
+    }
+    tip.textContent = "";
+    var head = document.createElement("strong");
+    head.className = "tip-title";
+    head.textContent = "Reference " + link.textContent;
+    var body = text.cloneNode(true);
+    body.querySelectorAll("a").forEach(function (a) { a.tabIndex = -1; });
+    var go = document.createElement("a");
+    go.className = "tip-open";
+    go.href = link.hash;
+    go.tabIndex = -1;
+    go.textContent = "Go to the reference list";
+    tip.append(head, body, go);
+    return tip;
+  }
+
   function tipFor(link) {
+    if (isCite(link)) return citePreview(link);
     var id = link.getAttribute("aria-describedby");
-    return id ? document.getElementById(id) : null;
+    var lesson = link.closest("#lesson") || document;
+    // Look inside the link's own lesson: a stale node elsewhere can never answer.
+    return id ? lesson.querySelector("#" + CSS.escape(id)) : null;
   }
 
   function place(link, tip) {
-    var r = link.getBoundingClientRect();
-    tip.classList.add("tip-open");
     tip.hidden = false;
+    var r = link.getClientRects()[0] || link.getBoundingClientRect();
     var t = tip.getBoundingClientRect();
+    var base = (tip.offsetParent || document.body).getBoundingClientRect();
     var gap = 8;
     var top = r.bottom + gap;
     // Never cover the term: go above it when there is no room below.
-    if (top + t.height > window.innerHeight && r.top - gap - t.height > 0) {
-      top = r.top - gap - t.height;
-    }
-    var left = Math.min(Math.max(8, r.left), window.innerWidth - t.width - 8);
-    tip.style.top = top + window.scrollY + "px";
-    tip.style.left = Math.max(8, left) + window.scrollX + "px";
+    if (top + t.height > window.innerHeight && r.top - gap - t.height > 0) top = r.top - gap - t.height;
+    var left = Math.max(8, Math.min(r.left, document.documentElement.clientWidth - t.width - 8));
+    tip.style.setProperty("top", top - base.top + "px");
+    tip.style.setProperty("left", left - base.left + "px");
   }
 
   function show(link) {
+    clearTimeout(showTimer);
+    clearTimeout(hideTimer);
+    if (current && current.link === link && !current.tip.hidden) return;
     var tip = tipFor(link);
     if (!tip) return;
-    clearTimeout(hideTimer);
-    if (current && current.tip !== tip) hide();
-    if (tip.parentNode !== document.body) document.body.appendChild(tip);
+    if (current) hide();
     current = { link: link, tip: tip };
+    if (isCite(link)) link.setAttribute("aria-describedby", "cite-preview");
     place(link, tip);
   }
 
   function hide() {
+    clearTimeout(showTimer);
     clearTimeout(hideTimer);
     if (!current) return;
     current.tip.hidden = true;
-    current.tip.classList.remove("tip-open");
+    current.tip.removeAttribute("style");
+    if (isCite(current.link)) current.link.removeAttribute("aria-describedby");
     current = null;
   }
 
-  function hideSoon() {
+  function showSoon(link) {
+    clearTimeout(showTimer);
     clearTimeout(hideTimer);
-    hideTimer = setTimeout(hide, 300);
+    showTimer = setTimeout(function () { show(link); }, current ? SWITCH_DELAY : SHOW_DELAY);
   }
 
-  function termLink(target) {
-    return target && target.closest ? target.closest("a.term") : null;
+  function hideSoon() {
+    clearTimeout(showTimer);
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(hide, HIDE_DELAY);
   }
 
   document.addEventListener("pointerdown", function (e) {
     lastPointer = e.pointerType || "mouse";
-    var link = termLink(e.target);
-    // Focus follows pointerdown and opens the tooltip, so remember the state before it.
+    var link = trigger(e.target);
+    // Focus follows pointerdown and opens the preview, so remember the state before it.
     openBeforeTap = !!(link && current && current.link === link);
   }, true);
   document.addEventListener("pointerover", function (e) {
     if (e.pointerType === "touch") return;
-    var link = termLink(e.target);
-    if (link) return show(link);
+    var link = trigger(e.target);
+    if (link) return showSoon(link);
     if (current && current.tip.contains(e.target)) clearTimeout(hideTimer);
   });
   document.addEventListener("pointerout", function (e) {
-    if (e.pointerType === "touch" || !current) return;
+    if (e.pointerType === "touch") return;
     var to = e.relatedTarget;
-    if (to && (current.link.contains(to) || current.tip.contains(to))) return;
-    if (termLink(e.target) === current.link || current.tip.contains(e.target)) {
-      if (document.activeElement !== current.link) hideSoon();
+    var link = trigger(e.target);
+    if (link && (!current || current.link !== link)) {
+      if (!(to && link.contains(to))) clearTimeout(showTimer);
+      return;
     }
-  });
-  document.addEventListener("focusin", function (e) {
-    var link = termLink(e.target);
-    if (link) show(link); else if (current) hide();
-  });
-  document.addEventListener("focusout", function (e) {
-    if (current && termLink(e.target) === current.link) hideSoon();
-  });
-  document.addEventListener("click", function (e) {
-    var link = termLink(e.target);
-    if (link && lastPointer === "touch" && !openBeforeTap) {
-      // First tap shows the definition; a second tap follows the link.
-      e.preventDefault();
-      show(link);
-    } else if (current && !link && !current.tip.contains(e.target)) {
-      hide();
+    if (!current) return;
+    if (to && (current.link.contains(to) || current.tip.contains(to))) return;
+    if (link === current.link || current.tip.contains(e.target)) {
+      if (document.activeElement !== current.link || lastPointer !== "keyboard") hideSoon();
     }
   });
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape" && current) hide();
+    if (e.key === "Tab") lastPointer = "keyboard";
+    if (e.key === "Escape" && current) {
+      hide();
+    }
+  });
+  document.addEventListener("focusin", function (e) {
+    var link = trigger(e.target);
+    if (link && lastPointer === "keyboard") show(link);
+    else if (link && lastPointer !== "touch") showSoon(link);
+    else if (current && !current.tip.contains(e.target) && !link) hide();
+  });
+  document.addEventListener("focusout", function (e) {
+    if (current && trigger(e.target) === current.link && lastPointer === "keyboard") hideSoon();
+  });
+  document.addEventListener("click", function (e) {
+    var link = trigger(e.target);
+    if (link && lastPointer === "touch") {
+      if (isCite(link) && openBeforeTap) { hide(); return; } // second tap: go to the reference
+      // A tap opens the preview (the card's own link navigates); a second tap closes it.
+      e.preventDefault();
+      if (openBeforeTap) hide(); else show(link);
+    } else if (current && !link && !current.tip.contains(e.target)) {
+      hide();
+    } else if (current && current.tip.contains(e.target) && e.target.closest("a")) {
+      hide();
+    }
   });
   window.addEventListener("resize", function () { if (current) place(current.link, current.tip); });
 
+  // --- The section being read ------------------------------------------------------------
+  function depthBar() {
+    return document.querySelector(".depth");
+  }
+
+  function currentHeading() {
+    var headings = document.querySelectorAll("#lesson .prose > h2[id]");
+    var bar = depthBar();
+    var line = Math.max((bar ? bar.getBoundingClientRect().bottom : 0) + 40, window.innerHeight * 0.2);
+    var found = null;
+    for (var i = 0; i < headings.length; i++) {
+      if (headings[i].getBoundingClientRect().top <= line) found = headings[i]; else break;
+    }
+    return found;
+  }
+
+  // The same section at another depth: the "This section at" links under the heading, or
+  // under the nearest earlier heading that has them (a section with no counterpart).
+  function sectionLink(heading, tier) {
+    for (var h = heading; h; h = h.previousElementSibling) {
+      if (h.tagName !== "H2") continue;
+      var next = h.nextElementSibling;
+      var link = next && next.classList.contains("also-at") ? next.querySelector('a[data-tier="' + tier + '"]') : null;
+      if (link) return link.getAttribute("href");
+    }
+    return null;
+  }
+
+  var spyQueued = false;
+  function spy() {
+    spyQueued = false;
+    var heading = currentHeading();
+    document.querySelectorAll(".toc a").forEach(function (a) {
+      if (heading && a.hash === "#" + heading.id) a.setAttribute("aria-current", "location");
+      else a.removeAttribute("aria-current");
+    });
+    document.querySelectorAll(".depth-link:not([aria-current])").forEach(function (a) {
+      var base = a.getAttribute("hx-get");
+      var target = heading && sectionLink(heading, a.dataset.tier);
+      a.setAttribute("href", target || base);
+    });
+  }
+  function queueSpy() {
+    if (!spyQueued) { spyQueued = true; requestAnimationFrame(spy); }
+  }
+  window.addEventListener("scroll", queueSpy, { passive: true });
+
+  // htmx reads hx-get when it first sees the link; send it to the section-aware href instead.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt;
+    if (elt && elt.classList && elt.classList.contains("depth-link")) e.detail.path = elt.getAttribute("href");
+  });
+
+  // --- Folded panels: open beside the text on wide screens, folded on phones -------------
+  function unfold() {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) {
+      d.open = wide.matches;
+      if (d.classList.contains("toc")) {
+        var summary = d.querySelector("summary");
+        if (wide.matches) summary.setAttribute("tabindex", "-1"); else summary.removeAttribute("tabindex");
+      }
+    });
+  }
+  if (wide.addEventListener) wide.addEventListener("change", unfold);
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  });
+
+  function ready() {
+    unfold();
+    spy();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
+
+  // --- htmx: clean snapshots, focus and place after a swap --------------------------------
+  function cleanForHistory() {
+    hide();
+    var preview = document.getElementById("cite-preview");
+    if (preview) preview.remove();
+    document.querySelectorAll("[style]").forEach(function (el) {
+      if (!el.closest("svg")) el.removeAttribute("style");
+    });
+  }
+  document.addEventListener("htmx:beforeHistorySave", cleanForHistory);
   document.addEventListener("htmx:beforeSwap", hide);
+  document.addEventListener("htmx:historyRestore", ready);
   document.addEventListener("htmx:afterSettle", function (e) {
     var target = e.detail && e.detail.elt;
-    var heading = document.getElementById("lesson-title");
-    if (target && target.id === "lesson" && heading) heading.focus();
+    if (target && target.id === "lesson") {
+      unfold();
+      var info = e.detail.pathInfo || {};
+      var hash = info.anchor || location.hash.slice(1);
+      var anchor = hash ? document.getElementById(decodeURIComponent(hash)) : null;
+      if (anchor && target.contains(anchor)) {
+        // htmx scrolls the anchor into view right after this event.
+        if (!anchor.hasAttribute("tabindex")) anchor.setAttribute("tabindex", "-1");
+        anchor.focus({ preventScroll: true });
+      } else {
+        var heading = document.getElementById("lesson-title");
+        if (heading) heading.focus({ preventScroll: true });
+        if (target.getBoundingClientRect().top < 0) target.scrollIntoView({ block: "start" });
+      }
+      queueSpy();
+    }
     var quizHeading = document.getElementById("quiz-heading");
     if (target && target.id === "quiz-card" && quizHeading) quizHeading.focus();
   });
@@ -161,7 +330,7 @@
     var article = document.querySelector("#lesson .tier-article");
     var prose = article && article.querySelector(".prose");
     if (!prose || !("IntersectionObserver" in window) || !window.fetch) return;
-    var tab = document.querySelector("#lesson .tier-tabs a[aria-current='page']");
+    var tab = document.querySelector("#lesson .depth a[aria-current='page']");
     var path = tab ? new URL(tab.href, location.href).pathname : location.pathname;
     var words = (prose.textContent.match(/\S+/g) || []).length;
     var s = {
