@@ -433,6 +433,8 @@ def render_tier(body, tier, sources: RenderSources):
     except RecursionError:
         message = f"lists, quotes or emphasis nested too deeply to render (more than {MAX_NESTING} levels)"
         return RenderResult(html=_refused_html(body), problems=[(message, "")])
+    # An empty corner cell of a table heads nothing: a header cell there confuses screen readers.
+    html = html.replace("<th></th>", "<td></td>")
     toc = _flatten_toc(md.toc_tokens)
     _add_section_keys(toc, html)
     # Where each linked term first appears: the nearest h2 before its first link.

@@ -287,3 +287,8 @@ def test_hostile_markdown_cannot_inject_script(payload, renderer):
         assert not [a for a in attrs if a.startswith("on")], html
         assert "style" not in attrs, html
         assert not [a for a, v in attrs.items() if a in URL_ATTRIBUTES and scheme(v) in {"javascript", "data", "vbscript"}], html
+
+
+def test_an_empty_table_corner_is_a_data_cell_not_an_empty_header():
+    html = render("| | Men | Women |\n|---|---|---|\n| Age | 1 | 2 |").html
+    assert "<th></th>" not in html and "<td></td>" in html and "<th>Men</th>" in html
