@@ -36,7 +36,7 @@ def test_tier_tabs_swap_with_htmx_push_url_move_focus_and_back_works(new_page, s
     page = new_page()
     page.goto(f"{site}/lessons/alpha/fundamentals/")
     mark_page(page)
-    page.get_by_role("link", name="Academic", exact=True).click()
+    page.locator(".depth").get_by_role("link", name="Academic", exact=True).click()
     page.wait_for_url(re.compile(r"/lessons/alpha/academic/$"))
     expect(page.locator("#lesson-title")).to_be_focused()
     assert page.locator("h1").inner_text() == "alpha academic"
@@ -50,7 +50,7 @@ def test_tier_tabs_swap_with_htmx_push_url_move_focus_and_back_works(new_page, s
 def test_tier_tabs_are_plain_links_without_javascript(new_page, site):
     page = new_page(java_script_enabled=False)
     page.goto(f"{site}/lessons/alpha/fundamentals/")
-    page.get_by_role("link", name="Intermediate", exact=True).click()
+    page.locator(".depth").get_by_role("link", name="Intermediate", exact=True).click()
     page.wait_for_url(re.compile(r"/lessons/alpha/intermediate/$"))
     assert page.locator("h1").inner_text() == "alpha intermediate"
     page.go_back()
@@ -70,7 +70,7 @@ def test_tooltip_hover_stays_on_tooltip_escape_dismisses_and_focus_shows(new_pag
     assert term.get_attribute("aria-describedby") == "tip-osteoclast"
     term.hover()
     tip.wait_for(state="visible")
-    assert tip.inner_text() == "A bone-removing cell."  # the Fundamentals definition
+    assert tip.locator(".tip-text").inner_text() == "A bone-removing cell."  # the Fundamentals definition
     term_box, tip_box = term.bounding_box(), tip.bounding_box()
     overlap = not (tip_box["y"] >= term_box["y"] + term_box["height"] or tip_box["y"] + tip_box["height"] <= term_box["y"])
     assert not overlap, "the tooltip covers its term"
@@ -250,7 +250,7 @@ def test_axe_finds_no_violations_on_any_page(new_page, site, instructor, scheme)
 
 
 FOCUSED = (
-    "(Array.from(document.querySelectorAll('a[href], button, input, select, textarea')).indexOf(document.activeElement)"
+    "(Array.from(document.querySelectorAll('a[href], button, input, select, textarea, summary:not([tabindex=\"-1\"]), [tabindex=\"0\"]')).indexOf(document.activeElement)"
     " + ' ' + document.activeElement.outerHTML.slice(0, 80))"
 )
 
@@ -259,7 +259,7 @@ def test_keyboard_reaches_every_control_with_visible_focus_and_no_trap(new_page,
     page = new_page()
     page.goto(f"{site}/lessons/alpha/intermediate/")
     expected = page.evaluate(
-        "Array.from(document.querySelectorAll('a[href], button, input, select, textarea'))"
+        "Array.from(document.querySelectorAll('a[href], button, input, select, textarea, summary:not([tabindex=\"-1\"]), [tabindex=\"0\"]'))"
         ".filter(e => e.offsetParent !== null || e.classList.contains('skip-link')).length"
     )
     seen, first = set(), None

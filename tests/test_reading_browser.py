@@ -2,14 +2,13 @@
 geometry and behaviour, not screenshots. Skips only when no browser is installed."""
 
 import re
+import time
 
 import pytest
 
 from lessons.content_files import CONTENT_DIR, load_course, read_course
 from lessons.models import TierText
 
-from .conftest import make_course
-from .test_browser import browser, new_page, wait_js  # noqa: F401  (the session browser fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,6 +51,15 @@ def bundled_site(live_server, db):
     return live_server.url
 
 
+def wait_js(page, expression, timeout=10.0):
+    """Poll a JS expression (page.wait_for_function would need eval, which our CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)
+
+
 def console_log(page):
     messages = []
     page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
@@ -81,8 +89,8 @@ def assert_section_at_top(page, anchor):
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_switching_depth_mid_lesson_lands_on_the_matching_section_with_htmx(browser, keyed_site, viewport):
-    page = new_page(browser, viewport=viewport)
+def test_switching_depth_mid_lesson_lands_on_the_matching_section_with_htmx(new_page, keyed_site, viewport):
+    page = new_page(viewport=viewport)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     page.evaluate("window.__noReload = true")
     scroll_to_section(page, "signals")  # section 3
@@ -97,8 +105,8 @@ def test_switching_depth_mid_lesson_lands_on_the_matching_section_with_htmx(brow
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_switching_depth_mid_lesson_lands_on_the_matching_section_without_javascript(browser, keyed_site, viewport):
-    page = new_page(browser, viewport=viewport, java_script_enabled=False)
+def test_switching_depth_mid_lesson_lands_on_the_matching_section_without_javascript(new_page, keyed_site, viewport):
+    page = new_page(viewport=viewport, java_script_enabled=False)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     scroll_to_section(page, "signals")
     page.locator("#signals + .also-at").get_by_role("link", name="Academic").click()
@@ -110,8 +118,8 @@ def test_switching_depth_mid_lesson_lands_on_the_matching_section_without_javasc
     assert page.locator("#plates + .also-at").count() == 0
 
 
-def test_depth_switches_keep_one_tooltip_per_term_with_that_tiers_definition_and_no_csp_errors(browser, keyed_site):
-    page = new_page(browser, viewport=DESKTOP)
+def test_depth_switches_keep_one_tooltip_per_term_with_that_tiers_definition_and_no_csp_errors(new_page, keyed_site):
+    page = new_page(viewport=DESKTOP)
     log = console_log(page)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     term = page.locator("#hormones ~ p a.term").first
@@ -142,8 +150,8 @@ def test_depth_switches_keep_one_tooltip_per_term_with_that_tiers_definition_and
     assert problems == []
 
 
-def test_term_preview_waits_for_hover_intent_and_tap_never_leaves_the_page(browser, keyed_site):
-    page = new_page(browser, viewport=DESKTOP)
+def test_term_preview_waits_for_hover_intent_and_tap_never_leaves_the_page(new_page, keyed_site):
+    page = new_page(viewport=DESKTOP)
     page.goto(f"{keyed_site}/lessons/alpha/intermediate/")
     term = page.locator("a.term[aria-describedby=tip-osteoclast]").first
     box = term.bounding_box()
@@ -152,7 +160,7 @@ def test_term_preview_waits_for_hover_intent_and_tap_never_leaves_the_page(brows
     assert not page.locator("#tip-osteoclast").is_visible(), "a pointer crossing a term must not flash its card"
     page.wait_for_timeout(500)
     assert page.locator("#tip-osteoclast").is_visible()
-    phone = new_page(browser, viewport=PHONE, has_touch=True, is_mobile=True)
+    phone = new_page(viewport=PHONE, has_touch=True, is_mobile=True)
     phone.goto(f"{keyed_site}/lessons/alpha/intermediate/")
     term = phone.locator("a.term[aria-describedby=tip-osteoclast]").first
     term.tap()
@@ -169,8 +177,8 @@ def test_term_preview_waits_for_hover_intent_and_tap_never_leaves_the_page(brows
 # --- Depth as a preference ---------------------------------------------------------------------
 
 
-def test_next_lesson_and_the_after_quiz_link_keep_the_chosen_depth(browser, keyed_site):
-    page = new_page(browser, viewport=PHONE)
+def test_next_lesson_and_the_after_quiz_link_keep_the_chosen_depth(new_page, keyed_site):
+    page = new_page(viewport=PHONE)
     page.goto(f"{keyed_site}/lessons/alpha/academic/")
     page.get_by_role("link", name=re.compile("Next lesson")).click()
     page.wait_for_url(re.compile(r"/lessons/beta/academic/$"))
@@ -199,8 +207,8 @@ def _reference_highlighted(page):
     )
 
 
-def test_citation_preview_highlight_and_back_link_with_mouse(browser, keyed_site):
-    page = new_page(browser, viewport=DESKTOP)
+def test_citation_preview_highlight_and_back_link_with_mouse(new_page, keyed_site):
+    page = new_page(viewport=DESKTOP)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     cite = page.locator("sup.cite a").nth(2)
     cite.hover()
@@ -218,8 +226,8 @@ def test_citation_preview_highlight_and_back_link_with_mouse(browser, keyed_site
     assert 0 <= top_of(page, "#cite-smith2020-3") < DESKTOP["height"]
 
 
-def test_citation_preview_highlight_and_back_link_with_keyboard(browser, keyed_site):
-    page = new_page(browser, viewport=DESKTOP)
+def test_citation_preview_highlight_and_back_link_with_keyboard(new_page, keyed_site):
+    page = new_page(viewport=DESKTOP)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     for _ in range(80):
         page.keyboard.press("Tab")
@@ -239,8 +247,8 @@ def test_citation_preview_highlight_and_back_link_with_keyboard(browser, keyed_s
     page.wait_for_url(re.compile(r"#cite-smith2020-1$"))
 
 
-def test_citation_preview_highlight_and_back_link_with_touch(browser, keyed_site):
-    page = new_page(browser, viewport=PHONE, has_touch=True, is_mobile=True)
+def test_citation_preview_highlight_and_back_link_with_touch(new_page, keyed_site):
+    page = new_page(viewport=PHONE, has_touch=True, is_mobile=True)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     cite = page.locator("sup.cite a").first
     cite.tap()
@@ -259,8 +267,8 @@ def test_citation_preview_highlight_and_back_link_with_touch(browser, keyed_site
 # --- Print ---------------------------------------------------------------------------------------
 
 
-def test_printing_in_dark_mode_gives_dark_text_on_white(browser, keyed_site):
-    page = new_page(browser, viewport=DESKTOP, color_scheme="dark")
+def test_printing_in_dark_mode_gives_dark_text_on_white(new_page, keyed_site):
+    page = new_page(viewport=DESKTOP, color_scheme="dark")
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     colours = """[...document.querySelectorAll('body, h1, h2, .prose p, .lede, .meta, a.term, .references li, .site-footer')]
         .filter(e => e.checkVisibility())
@@ -324,12 +332,12 @@ def axe_violations(page):
     return [f"{v['id']}: {v['help']} (e.g. {v['nodes'][0]['target']})" for v in results.response["violations"]]
 
 
-def test_every_tier_of_the_bundled_course_on_phone_and_desktop_light_and_dark(browser, bundled_site):
+def test_every_tier_of_the_bundled_course_on_phone_and_desktop_light_and_dark(new_page, bundled_site):
     """All 30 tiers: first paragraph on the first phone screen, diagram labels >= 12 px at 390 px,
     no overlapping controls, and no axe violations (best practices included) in light and dark."""
     texts = list(TierText.objects.select_related("lesson").order_by("lesson__order", "tier"))
     assert len(texts) == 30
-    page = new_page(browser, viewport=PHONE, bypass_csp=True)  # bypass_csp lets axe's script run
+    page = new_page(viewport=PHONE, bypass_csp=True)  # bypass_csp lets axe's script run
     failures = []
     for text in texts:
         url = f"{bundled_site}{text.get_absolute_url()}"
