@@ -1,6 +1,7 @@
 """Reading a lesson (issue 14) in a real Chromium at 390×844 and 1280×800, light and dark:
 geometry and behaviour, not screenshots. Skips only when no browser is installed."""
 
+import os
 import re
 import time
 
@@ -10,6 +11,7 @@ from lessons.content_files import CONTENT_DIR, load_course, read_course
 from lessons.models import TierText
 
 
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
