@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 
-from lessons import quiz_views, views
+from lessons import views
+from lessons.quizzes import views as quiz_views
 from lessons.converters import TierConverter
 from lessons.sitemaps import TermSitemap, TierSitemap
 

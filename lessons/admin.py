@@ -18,15 +18,15 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import gift
+from .quizzes import gift
 from .content_files import import_quiz, quiz_data, quiz_problems
 from .history_diff import diff_records
 from .models import (
     TIERS, Attempt, Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, Tier, TierText, check_weights,
     load_render_sources, normalise_text,
 )
-from .item_analysis import WHICH_ATTEMPTS
-from .quiz_stats import quiz_statistics
+from .quizzes.item_analysis import WHICH_ATTEMPTS
+from .quizzes.stats import quiz_statistics
 from .rendering import citation_problems, render_markdown, render_tier
 
 TEACHING_ORDER = Case(*[When(tier=t, then=Value(i)) for i, t in enumerate(TIERS)], output_field=IntegerField())

@@ -18,7 +18,7 @@ from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
 from . import search
-from .gift import is_moodle_grade
+from .quizzes.gift import is_moodle_grade
 from .rendering import Glossary, RenderSources, check_markdown, check_svg, citation_problems, render_markdown, render_tier
 
 

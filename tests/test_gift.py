@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from lessons import gift
-from lessons.gift import ChoiceData, NumericalAnswer, PairData, QuestionData, QuizData, ShortAnswer
-from lessons.grading import grade_matching, grade_numerical, grade_shortanswer
+from lessons.quizzes import gift
+from lessons.quizzes.gift import ChoiceData, NumericalAnswer, PairData, QuestionData, QuizData, ShortAnswer
+from lessons.quizzes.grading import grade_matching, grade_numerical, grade_shortanswer
 
 MOODLE = Path(__file__).parent / "fixtures" / "moodle"
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from lessons import gift
+from lessons.quizzes import gift
 from lessons.content_files import CONTENT_DIR
 from lessons.content_files.load import import_quiz
 from lessons.content_files.write import quiz_data

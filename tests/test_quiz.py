@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from lessons import gift
+from lessons.quizzes import gift
 from lessons.content_files import CONTENT_DIR
 from lessons.models import Answer, Attempt, Question, Quiz
-from lessons.quiz_stats import quiz_statistics
+from lessons.quizzes.stats import quiz_statistics
 
 from .learners import Learner
 

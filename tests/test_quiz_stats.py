@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.item_analysis import question_figures, quiz_figures, random_guess_score, select_attempts
+from lessons.quizzes.item_analysis import question_figures, quiz_figures, random_guess_score, select_attempts
 
 MOODLE = Path(__file__).parent / "fixtures" / "moodle"
 

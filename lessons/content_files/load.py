@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .. import gift
+from ..quizzes import gift
 from ..models import (
     Choice, Diagram, Lesson, Question, Quiz, Reference, Status, Term, TierText, check_names, check_weights, load_render_sources,
     rerender,

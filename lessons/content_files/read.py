@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from .. import gift
+from ..quizzes import gift
 from ..models import TIERS, Lesson, Reference, Status, Term, TierText, name_key, twin_names
 from ..rendering import refusals, check_svg
 

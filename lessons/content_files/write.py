@@ -6,7 +6,7 @@ from pathlib import Path
 
 import tomli_w
 
-from .. import gift
+from ..quizzes import gift
 from ..models import Diagram, Lesson, Quiz, Reference, Term
 from .read import REFERENCE_FIELDS, TERM_TEXT_FIELDS
 

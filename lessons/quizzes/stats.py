@@ -1,4 +1,4 @@
-"""Item statistics for one quiz: loads the attempts and hands plain marks to lessons.item_analysis.
+"""Item statistics for one quiz: loads the attempts and hands plain marks to lessons.quizzes.item_analysis.
 
 Each question is worth 1 mark. As in Moodle's report, the attempts counted follow the
 grading method (each learner's highest-scoring attempt) unless the instructor picks
@@ -9,7 +9,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 from .item_analysis import WHICH_ATTEMPTS, question_figures, quiz_figures, random_guess_score, select_attempts
-from .models import Answer, Attempt
+from ..models import Answer, Attempt
 
 
 def _percent(value):

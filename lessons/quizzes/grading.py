@@ -1,6 +1,6 @@
 """Grading of matching, numerical and short-answer responses, the way Moodle's question types grade them.
 
-Pure functions over the answer lists that lessons.gift reads (PairData, NumericalAnswer,
+Pure functions over the answer lists that lessons.quizzes.gift reads (PairData, NumericalAnswer,
 ShortAnswer). Each returns a Grade (fraction of the question's credit, 0 to 1, and the
 feedback of the answer that matched), or None when the response cannot be graded yet
 (empty, or not a number), where Moodle asks the learner again.

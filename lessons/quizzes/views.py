@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import grading, throttling
+from . import grading
+from .. import throttling
 from .gift import NumericalAnswer, PairData
-from .forms import AnsweredForm, AnswerForm
-from .models import CHOICE_KINDS, TIERS, Answer, Attempt, Lesson, Question, QuestionKind, Quiz, Tier
-from .page_cache import render_page
-from .progress import learner_id, note_place
+from ..forms import AnsweredForm, AnswerForm
+from ..models import CHOICE_KINDS, TIERS, Answer, Attempt, Lesson, Question, QuestionKind, Quiz, Tier
+from ..page_cache import render_page
+from ..progress import learner_id, note_place
 
 
 SHORT_ANSWER_MAX = 200

@@ -1,0 +1,1 @@
+"""Quizzes: the GIFT format, grading, the learner quiz pages and the statistics."""
