@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 
 from lessons import views
 from lessons.quizzes import views as quiz_views
+from lessons.review import views as review_views
 from lessons.converters import TierConverter
 from lessons.sitemaps import TermSitemap, TierSitemap
 
@@ -20,6 +21,8 @@ urlpatterns = [
     path("lessons/<slug:slug>/<tier:tier>/quiz/", quiz_views.quiz_page, name="quiz"),
     path("lessons/<slug:slug>/<tier:tier>/quiz/start/", quiz_views.quiz_start, name="quiz_start"),
     path("lessons/<slug:slug>/<tier:tier>/quiz/answer/", quiz_views.quiz_answer, name="quiz_answer"),
+    path("review/", review_views.review_page, name="review"),
+    path("review/answer/", review_views.review_answer, name="review_answer"),
     path("glossary/", views.glossary, name="glossary"),
     path("glossary/<slug:slug>/", views.term_page, name="term"),
     path("search/", views.search_page, name="search"),

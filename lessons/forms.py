@@ -31,12 +31,10 @@ class IdListField(forms.MultipleChoiceField):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-class AnswerForm(forms.Form):
-    """One answer to one question of one attempt. Whether the ids belong together is the view's job."""
+class ResponseForm(forms.Form):
+    """A response to one question. Which fields it needs depends on the question's kind: the view checks that."""
 
-    attempt = IdField()
-    question = IdField()
-    # Required only for choice questions; the view checks that, knowing the question's kind.
+    # Required only for choice questions.
     choice = IdListField(required=False)
     # What a learner typed (numerical, short answer); its length limit depends on the kind.
     response = forms.CharField(required=False, strip=False, max_length=1000,
@@ -48,10 +46,31 @@ class AnswerForm(forms.Form):
         return ""
 
 
+class AnswerForm(ResponseForm):
+    """One answer to one question of one attempt. Whether the ids belong together is the view's job."""
+
+    attempt = IdField()
+    question = IdField()
+    field_order = ["attempt", "question", "choice", "response"]
+
+
+class ReviewAnswerForm(ResponseForm):
+    """One review of one review item (whose it is and whether it is due is the view's job)."""
+
+    item = IdField()
+    field_order = ["item", "choice", "response"]
+
+
 class AnsweredForm(forms.Form):
     """The ?answered= query of a quiz page: which answer's feedback to show."""
 
     answered = IdField(required=False)
+
+
+class ReviewedForm(forms.Form):
+    """The ?reviewed= query of the review page: which review's feedback to show."""
+
+    reviewed = IdField(required=False)
 
 
 class PlaceForm(forms.Form):

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from . import search
 from .quizzes.gift import is_moodle_grade
+from .review import scheduling
 from .rendering import Glossary, RenderSources, check_markdown, check_svg, citation_problems, render_markdown, render_tier
 
 
@@ -563,6 +564,83 @@ class Answer(models.Model):
 
     def __str__(self):
         return f"{self.question} → {self.selected}"
+
+
+class ReviewItemQuerySet(models.QuerySet):
+    def of(self, learner: str):
+        """This learner's items that can be reviewed: none for a browser without a learner id,
+        and none whose question was archived or whose lesson is not published."""
+        if not learner:
+            return self.none()
+        return self.filter(
+            learner=learner, question__archived=False, question__quiz__text__lesson__status=Status.PUBLISHED,
+        )
+
+    def due(self, now):
+        return self.filter(due__lte=now)
+
+
+class ReviewItem(models.Model):
+    """A question this learner got wrong, scheduled for review by FSRS (lessons/review/).
+
+    Keyed by the learner id that Attempt.learner holds, so anonymous learners review too.
+    """
+
+    learner = models.CharField(max_length=40, db_index=True, help_text="The learner id kept in the browser's session.")
+    question = models.ForeignKey(Question, null=True, on_delete=models.CASCADE, related_name="review_items")
+    state = models.JSONField(help_text="The FSRS card, as fsrs.Card.to_dict() writes it.")
+    due = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="Last reviewed on the Review page.")
+    review_count = models.PositiveIntegerField(default=0)
+
+    objects = ReviewItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due", "id"]
+        constraints = [models.UniqueConstraint(fields=["learner", "question"], name="one_review_item_per_question")]
+
+    def __str__(self):
+        return f"Review of {self.question} for {self.learner}"
+
+    @classmethod
+    def add_missed(cls, learner: str, question: Question, score: float, now) -> None:
+        """A question answered less than right in a quiz becomes a review item, the quiz answer
+        counting as its first review. One INSERT that does nothing when the item exists."""
+        state = scheduling.first_review(scheduling.rating_for(score), now)
+        item = cls(learner=learner, question=question, state=state, due=scheduling.due_of(state), created_at=now)
+        cls.objects.bulk_create([item], ignore_conflicts=True)
+
+    def review(self, score: float, selected: list, response, now) -> "ReviewLog":
+        """Rate the review from its score, move the schedule on and log it (two queries)."""
+        rating = scheduling.rating_for(score)
+        self.state = scheduling.next_review(self.state, rating, now)
+        self.due = scheduling.due_of(self.state)
+        self.reviewed_at = now
+        self.review_count += 1
+        self.save(update_fields=["state", "due", "reviewed_at", "review_count"])
+        return ReviewLog.objects.create(
+            item=self, number=self.review_count, reviewed_at=now, rating=rating, score=score,
+            selected=selected, response=response,
+        )
+
+
+class ReviewLog(models.Model):
+    """One review of one item: what was answered, the score and the FSRS rating it gave."""
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveIntegerField(help_text="1 for the item's first review on the Review page, and so on.")
+    reviewed_at = models.DateTimeField()
+    rating = models.PositiveSmallIntegerField(help_text="FSRS rating: 1 Again, 2 Hard, 3 Good.")
+    score = models.FloatField(help_text="Fraction of the question's credit, 0 to 1.")
+    selected = models.JSONField(default=list)
+    response = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+
+    def __str__(self):
+        return f"Review {self.pk} of {self.item_id}"
 
 
 def load_render_sources() -> RenderSources:

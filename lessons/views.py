@@ -10,13 +10,14 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from . import glossary_filter, page_cache, progress, search, sections
 from .forms import PlaceForm
-from .models import TIERS, Attempt, Lesson, Quiz, Status, Term, Tier, TierText, can_see_drafts
+from .models import TIERS, Attempt, Lesson, Quiz, ReviewItem, Status, Term, Tier, TierText, can_see_drafts
 from .page_cache import render_page
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ def course_map(request: HttpRequest) -> HttpResponse:
 
 
 def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpResponse:
-    """2 queries, 3 with quiz attempts, 4 when "Continue" names the section the reader got to."""
+    """2 queries; 4 for a learner with an id (best scores, reviews due); one more when
+    "Continue" names the section the reader got to."""
     has_quiz = Exists(Quiz.objects.filter(text=OuterRef("pk")))
     lessons = list(
         Lesson.objects.visible_to(request.user).prefetch_related(
@@ -55,6 +57,7 @@ def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpR
             .annotate(best=Max("score"))
         )
         best = {r["quiz__text_id"]: (r["best"], r["best"] >= r["quiz__pass_mark"]) for r in rows}
+    due_reviews = ReviewItem.objects.of(learner).due(timezone.now()).count() if learner else 0
     depth = progress.preferred_depth(request)
     course = []
     for number, lesson in enumerate(lessons, start=1):
@@ -91,6 +94,7 @@ def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpR
         "passed_total": sum(item["passed_count"] for item in course),
         "any_progress": bool(read or best or places),
         "depth_label": Tier(depth).label,
+        "due_reviews": due_reviews,
         **(marks or {}),
     }
     context["continue"], context["up_next"] = _continue_and_up_next(course, progress.recent(request), depth)
@@ -311,7 +315,7 @@ def csp_report(request: HttpRequest) -> HttpResponse:
 @require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri("/sitemap.xml")
-    body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nDisallow: /lessons/*/progress/\nSitemap: {sitemap}\n"
+    body = f"User-agent: *\nDisallow: /admin/\nDisallow: /lessons/*/quiz/\nDisallow: /lessons/*/progress/\nDisallow: /review/\nSitemap: {sitemap}\n"
     return HttpResponse(body, content_type="text/plain")
 
 

@@ -127,11 +127,11 @@ def test_course_map_query_counts_are_pinned(client, small_course, django_assert_
         assert client.get("/").status_code == 200
     with django_assert_num_queries(1):  # a new reader's map is the same for all: cached, checked by one query
         assert client.get("/").status_code == 200
-    client.get(QUIZ)  # now a learner with an id: their best scores cost one more
-    with django_assert_num_queries(3):  # personal now: lessons, tiers, best scores
+    client.get(QUIZ)  # now a learner with an id: their best scores and reviews due cost two more
+    with django_assert_num_queries(4):  # personal now: lessons, tiers, best scores, reviews due
         assert client.get("/").status_code == 200
     client.post("/lessons/beta/academic/progress/", {"section": "cells"})
-    with django_assert_num_queries(4):  # and the name of the section "Continue" goes back to
+    with django_assert_num_queries(5):  # and the name of the section "Continue" goes back to
         assert "at “Cells”" in client.get("/").content.decode()
 
 

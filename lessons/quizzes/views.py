@@ -10,21 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import grading
 from .. import throttling
-from .gift import NumericalAnswer, PairData
 from ..forms import AnsweredForm, AnswerForm
-from ..models import CHOICE_KINDS, TIERS, Answer, Attempt, Lesson, Question, QuestionKind, Quiz, Tier
+from ..models import CHOICE_KINDS, TIERS, Answer, Attempt, Lesson, Question, Quiz, ReviewItem, Tier
 from ..page_cache import render_page
 from ..progress import learner_id, note_place
-
-
-SHORT_ANSWER_MAX = 200
-NUMBER_MAX = 50
-
-
-class BadAnswer(Exception):
-    pass
+from . import responses
+from .responses import BadAnswer
 
 
 class AlreadyAnswered(Exception):
@@ -58,87 +50,16 @@ def _questions(quiz: Quiz) -> list:
     return list(quiz.questions.active().prefetch_related("choices"))
 
 
-def _choices_in_order(question: Question, attempt: Attempt) -> list:
-    choices = list(question.choices.all())
-    order = attempt.choice_order.get(str(question.pk))
-    if order:
-        rank = {pk: i for i, pk in enumerate(order)}
-        choices.sort(key=lambda c: rank.get(c.pk, len(rank)))
-    return choices
+def _order(attempt: Attempt, question: Question) -> list | None:
+    """The choice ids of question in the order this attempt shows them."""
+    return attempt.choice_order.get(str(question.pk))
 
 
 def start_attempt(quiz: Quiz, learner: str, user=None) -> Attempt:
     order = {}
     for question in _questions(quiz):
-        ids = [c.pk for c in question.choices.all()]
-        # Matching options are always shuffled: in stored order they would line up with their items.
-        if (quiz.shuffle and question.kind != QuestionKind.TRUE_FALSE) or question.kind == QuestionKind.MATCHING:
-            random.shuffle(ids)
-        order[str(question.pk)] = ids
+        order[str(question.pk)] = responses.shown_order(question, quiz.shuffle, random)
     return Attempt.objects.create(quiz=quiz, learner=learner, user=user, choice_order=order)
-
-
-def _match_options(question: Question, attempt: Attempt) -> list:
-    """A matching question's right-hand sides, each once, in the attempt's order.
-
-    The form sends an option's index in this list, never a choice id: an id would name
-    the item it belongs to and give the answer away.
-    """
-    options = []
-    for c in _choices_in_order(question, attempt):
-        if c.match and c.match not in options:
-            options.append(c.match)
-    return options
-
-
-def _match_items(question: Question) -> list:
-    return [c for c in question.choices.all() if c.text]
-
-
-def _numerical_rows(question: Question) -> list:
-    return [
-        NumericalAnswer(c.value, c.tolerance if c.tolerance is not None else 0, c.weight, c.feedback)
-        for c in question.choices.all()
-    ]
-
-
-def _clamp(fraction: float) -> float:
-    return min(1.0, max(0.0, fraction))
-
-
-def _grade_typed(question: Question, attempt: Attempt, request: HttpRequest, data: dict):
-    """A matching, numerical or short-answer response: (selected ids, response, score), or BadAnswer."""
-    choices = list(question.choices.all())
-    if question.kind == QuestionKind.MATCHING:
-        options = _match_options(question, attempt)
-        picked, response = {}, {}
-        for c in _match_items(question):
-            raw = request.POST.get(f"pair-{c.pk}", "").strip()
-            if not raw:
-                raise BadAnswer(f"Choose a match for “{c.text}” before submitting.")
-            if not (raw.isascii() and raw.isdigit() and len(raw) < 6 and int(raw) < len(options)):
-                raise BadAnswer(f"The match sent for “{c.text}” is not one of the options offered.")
-            picked[c.pk] = response[str(c.pk)] = options[int(raw)]
-        pairs = [PairData(c.text, c.match) for c in choices]
-        grade = grading.grade_matching(pairs, {i: picked.get(c.pk) for i, c in enumerate(choices)})
-        selected = [c.pk for c in choices if c.text and picked[c.pk] == c.match]
-        return selected, response, _clamp(grade.fraction if grade else 0.0)
-    text = data["response"]
-    if not text.strip():
-        raise BadAnswer("Type an answer before submitting.")
-    if question.kind == QuestionKind.NUMERICAL:
-        if len(text) > NUMBER_MAX or grading.parse_number(text) is None:
-            raise BadAnswer("Your answer is not a number. Type digits, with a decimal point or comma if needed (for example -2.5 or -2,5).")
-        value = grading.parse_number(text)
-        grade = grading.grade_numerical(_numerical_rows(question), text)
-        matched = next((c for c, a in zip(choices, _numerical_rows(question)) if grading.within_tolerance(a, value)), None)
-    else:
-        if len(text) > SHORT_ANSWER_MAX:
-            raise BadAnswer(f"Your answer is longer than {SHORT_ANSWER_MAX} characters. Shorten it and try again.")
-        grade = grading.grade_shortanswer(choices, text)
-        matched = next((c for c in choices if grading.matches_pattern(text, c.text)), None)
-    selected = [matched.pk] if matched is not None and matched.weight > 0 else []
-    return selected, text.strip(), _clamp(grade.fraction)
 
 
 def _next_step(quiz: Quiz) -> dict:
@@ -159,53 +80,9 @@ def _next_step(quiz: Quiz) -> dict:
 
 
 def _feedback(quiz: Quiz, question: Question, answer: Answer, attempt: Attempt) -> dict:
-    chosen = set(answer.selected)
-    feedback = {
-        "question": question,
-        "answer": answer,
-        "verdict": _verdict(answer.score),
-        "review_url": f"{quiz.text.get_absolute_url()}#{question.section}" if question.section else "",
-    }
-    if question.kind == QuestionKind.MATCHING:
-        given = answer.response if isinstance(answer.response, dict) else {}
-        feedback["pairs"] = [
-            {"item": c.text, "given": given.get(str(c.pk), ""), "right": c.match, "ok": c.pk in chosen}
-            for c in _match_items(question)
-        ]
-    elif question.kind in (QuestionKind.NUMERICAL, QuestionKind.SHORT_ANSWER):
-        feedback["typed"] = answer.response if isinstance(answer.response, str) else ""
-        feedback["typed_feedback"] = _typed_feedback(question, feedback["typed"])
-        feedback["accepted"] = [_accepted_label(question, c) for c in question.choices.all() if c.weight >= 100]
-    else:
-        feedback["choices"] = [{"choice": c, "chosen": c.pk in chosen} for c in _choices_in_order(question, attempt)]
-    return feedback
-
-
-def _number_text(value) -> str:
-    return format(value.normalize(), "f")
-
-
-def _accepted_label(question: Question, c) -> str:
-    if question.kind != QuestionKind.NUMERICAL:
-        return c.text
-    if c.minimum is not None and c.maximum is not None:
-        return f"{_number_text(c.minimum)} to {_number_text(c.maximum)}"
-    if c.value is None:
-        return "any number"
-    return _number_text(c.value) + (f" ± {_number_text(c.tolerance)}" if c.tolerance else "")
-
-
-def _typed_feedback(question: Question, typed: str) -> str:
-    """The feedback of the answer row a typed response matched, as grading.py finds it."""
-    if question.kind == QuestionKind.NUMERICAL:
-        grade = grading.grade_numerical(_numerical_rows(question), typed)
-    else:
-        grade = grading.grade_shortanswer(list(question.choices.all()), typed)
-    return grade.feedback if grade else ""
-
-
-def _verdict(score: float) -> str:
-    return "right" if score >= 1 else ("partly right" if score > 0 else "wrong")
+    return responses.feedback(
+        question, answer.selected, answer.response, answer.score, _order(attempt, question), quiz.text.get_absolute_url(),
+    )
 
 
 def _results(quiz: Quiz, attempt: Attempt, questions: list) -> dict:
@@ -222,7 +99,7 @@ def _results(quiz: Quiz, attempt: Attempt, questions: list) -> dict:
         rows.append({
             "number": number,
             "question": question,
-            "verdict": _verdict(answer.score) if answer else "unanswered",
+            "verdict": responses.verdict(answer.score) if answer else "unanswered",
             "feedback_url": f"{quiz_url}?answered={pk}" if answer else "",
             "section_url": f"{quiz.text.get_absolute_url()}#{question.section}" if question.section else "",
             "section_name": sections.get(question.section, ""),
@@ -280,21 +157,13 @@ def quiz_page(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
 
 
 def _question_state(attempt: Attempt, question: Question, answered_count: int, error: str = "") -> dict:
-    state = {
+    return {
+        **responses.question_state(question, _order(attempt, question)),
         "state": "question",
-        "question": question,
         "number": answered_count + 1,
         "answered_count": answered_count,
-        "multiple": question.kind == QuestionKind.MULTIPLE,
-        "short_answer_max": SHORT_ANSWER_MAX,
-        "number_max": NUMBER_MAX,
         "choice_error": error,
     }
-    if question.kind == QuestionKind.MATCHING:
-        state.update(match_items=_match_items(question), match_options=_match_options(question, attempt))
-    elif question.kind in CHOICE_KINDS:
-        state["choices"] = _choices_in_order(question, attempt)
-    return state
 
 
 @require_POST
@@ -333,19 +202,11 @@ def _parse_answer(request: HttpRequest, quiz: Quiz, learner: str):
             raise BadAnswer("That attempt is already finished. Start a retake to answer again.")
         stored.question = question
         raise AlreadyAnswered(stored)
-    if question.kind not in CHOICE_KINDS:
-        return (attempt, question, *_grade_typed(question, attempt, request, data))
-    chosen = data["choice"]
-    if not chosen:
+    if question.kind in CHOICE_KINDS and not data["choice"]:
         if attempt.answers.filter(question=question).exists():
             raise BadAnswer("You have already answered this question in this attempt.")
         raise EmptyAnswer("Choose an answer before submitting.", attempt, question)
-    valid = {c.pk for c in question.choices.all()}
-    if not set(chosen) <= valid:
-        raise BadAnswer("An answer you sent does not belong to this question.")
-    if question.kind != QuestionKind.MULTIPLE and len(chosen) != 1:
-        raise BadAnswer("This question takes exactly one answer.")
-    return attempt, question, chosen, None, question.grade(chosen)
+    return (attempt, question, *responses.grade(question, _order(attempt, question), request.POST, data))
 
 
 def _stored_answer(request: HttpRequest, learner: str) -> Answer | None:
@@ -381,6 +242,8 @@ def quiz_answer(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
             # A second answer to the same question is caught by the one_answer_per_question
             # constraint (IntegrityError below), race-free and without a query of its own.
             answer = Answer.objects.create(attempt=attempt, question=question, selected=chosen, response=response, score=score)
+            if score < 1:
+                ReviewItem.add_missed(learner, question, score, answer.answered_at)
             answered, total = attempt.answers.count(), quiz.questions.active().count()
             if answered >= total:
                 _finish(attempt, total)
