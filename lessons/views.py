@@ -260,7 +260,9 @@ def _render_glossary(request: HttpRequest, query: str, marks: dict | None = None
 @vary_on_headers("HX-Request")
 def search_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[: search.MAX_QUERY_CHARS]
-    results = search.search(query, drafts=can_see_drafts(request.user))
+    # A reader who has read or chosen a depth gets results at that depth; a new reader gets the depth that matched.
+    depth = progress.preferred_depth(request) if request.progress else None
+    results = search.search(query, drafts=can_see_drafts(request.user), tier=depth)
     for hit in results.sections:
         hit.other_depths = [(t, label, hit.depths[t]) for t, label in TIER_CHOICES if t in hit.depths and t != hit.tier]
     context = {"query": query.strip(), "results": results}

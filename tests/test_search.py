@@ -107,6 +107,16 @@ def test_a_section_found_at_one_depth_offers_the_others(course, client):
     assert f'<a href="/lessons/calcium-hormones/{other}/#{hit.depths[other]}">{other.capitalize()}</a>' in html
 
 
+def test_a_reader_gets_results_at_the_depth_they_read(course, client):
+    hit = next(h for h in search("calcitonin minutes").sections if h.key == "calcitonin")
+    other = sorted(set(hit.depths) - {hit.tier})[0]
+    assert f'href="/lessons/calcium-hormones/{hit.tier}/#{hit.anchor}"' in page(client, "calcitonin minutes")
+    client.get(f"/lessons/calcium-hormones/{other}/")  # the reader opens the other depth
+    html = page(client, "calcitonin minutes")
+    assert f'<h3><a href="/lessons/calcium-hormones/{other}/#{hit.depths[other]}">' in html
+    assert f'<a href="/lessons/calcium-hormones/{hit.tier}/#{hit.anchor}">{hit.tier.capitalize()}</a>' in html  # offered
+
+
 HOSTILE = ["", " ", "a", "é", "x" * 10240, '"', '""', "*", "NEAR(", "-", "(", ")", '"osteoclst', "\x00", "AND OR NOT", '"*-()"', "'; --"]
 
 
