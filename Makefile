@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-cluster cluster serve bench check-python migrations-check clean
+.PHONY: run test test-system test-cluster cluster serve bench check-python migrations-check clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else "Hormones & Bone needs Python 3.12 or newer, but $(PYTHON) is %d.%d.%d. Install 3.12+ or run: make PYTHON=/path/to/python3.12 ..." % v[:3])'
@@ -28,12 +28,17 @@ run: $(BIN)/.installed
 migrations-check: $(BIN)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Unit, page and browser tests, on as many processes as there are cores.
 test: $(BIN)/.installed-dev migrations-check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# The tests that start real commands and servers: make serve, gunicorn under load.
+test-system: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest --system $(PYTEST_ARGS)
 
 # The cross-server tests (tests/test_cluster.py) against a throwaway cluster.
 test-cluster: $(BIN)/.installed-dev
-	$(BIN)/python -m pytest -m cluster $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cluster $(PYTEST_ARGS)
 
 # nginx (TLS) -> two gunicorn app servers -> PostgreSQL + Redis on loopback, until Ctrl-C.
 cluster: $(BIN)/.installed
@@ -51,7 +56,7 @@ serve: $(BIN)/.installed
 bench: $(BIN)/.installed-dev
 	$(BIN)/python -m tests.bench
 	@echo "Soak: 8 learners answering for $${SOAK_SECONDS:-30} s under gunicorn (fails on any 5xx or lost answer)"
-	SOAK_SECONDS=$${SOAK_SECONDS:-30} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_load.py -k soak
+	SOAK_SECONDS=$${SOAK_SECONDS:-30} $(BIN)/python -m pytest -q -s -p no:cacheprovider --system tests/test_load.py -k soak
 
 clean:
 	rm -rf $(VENV) staticfiles staticfiles-manifest var .pytest_cache

@@ -1,14 +1,47 @@
+import hashlib
 import os
+import pickle
 import shutil
 import textwrap
 from pathlib import Path
 
+import django
 import pytest
 from django.conf import settings
 
 from lessons.content_files import CONTENT_DIR, load_course, read_course
 
 (Path(settings.BASE_DIR) / "var").mkdir(exist_ok=True)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("hormonebone")
+    group.addoption("--system", action="store_true", help="run only the system tests: real make targets, gunicorn, load (make test-system)")
+    group.addoption("--cluster", action="store_true", help="run only the cross-server tests against deploy/cluster.py (make test-cluster)")
+
+
+def pytest_configure(config):
+    # Each xdist worker gets a cache directory of its own: tests clear the cache and count
+    # rate limits in it, and one worker must not clear the other's counters mid-test.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        location = Path(settings.BASE_DIR) / "var" / f"cache-{worker}"
+        os.environ["CACHE_DIR"] = str(location)
+        if "filebased" in settings.CACHES["default"]["BACKEND"]:
+            settings.CACHES["default"]["LOCATION"] = str(location)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`pytest` runs the unit, page and browser tests; `--system` and `--cluster` run only
+    the tests that start real servers, which `make test-system` and `make test-cluster` do."""
+    wanted = "system" if config.getoption("system") else "cluster" if config.getoption("cluster") else None
+    keep, drop = [], []
+    for item in items:
+        kind = "system" if item.get_closest_marker("system") else "cluster" if item.get_closest_marker("cluster") else None
+        (keep if kind == wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 REFERENCES = """\
 [[reference]]
@@ -196,10 +229,11 @@ class CourseRows:
                     columns = ", ".join(quote(f.column) for f in fields)
                     placeholders = ", ".join(["%s"] * len(fields))
                     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-                    self.tables.append((model, sql, rows))
+                    self.tables.append((model._meta.label, sql, rows))
             transaction.set_rollback(True)
 
     def insert(self):
+        from django.apps import apps
         from django.core.management.color import no_style
         from django.db import connection, transaction
 
@@ -207,20 +241,47 @@ class CourseRows:
             for _, sql, rows in self.tables:
                 cursor.executemany(sql, rows)
             # PostgreSQL's sequences do not move for explicit ids; SQLite needs no statements.
-            for sql in connection.ops.sequence_reset_sql(no_style(), [model for model, _, _ in self.tables]):
+            models = [apps.get_model(label) for label, _, _ in self.tables]
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
+
+
+def _digest(*folders):
+    digest = hashlib.sha256(django.__version__.encode())
+    for folder in folders:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def course_rows(course_dir):
+    """CourseRows for course_dir, kept in var/ between runs (and between xdist workers) for
+    as long as the course files and the lessons package, which renders them, are unchanged.
+    Only on SQLite: its captured values are plain Python; PostgreSQL's are adapter objects."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return CourseRows(course_dir)
+    kept = Path(settings.BASE_DIR) / "var" / f"course-rows-{_digest(course_dir, Path(settings.BASE_DIR) / 'lessons')}.pickle"
+    if kept.exists():
+        return pickle.loads(kept.read_bytes())
+    rows = CourseRows(course_dir)
+    partial = kept.with_suffix(f".{os.getpid()}")
+    partial.write_bytes(pickle.dumps(rows))
+    partial.replace(kept)
+    return rows
 
 
 @pytest.fixture(scope="session")
 def small_course_rows(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
-        return CourseRows(make_course(tmp_path_factory.mktemp("small") / "content"))
+        return course_rows(make_course(tmp_path_factory.mktemp("small") / "content"))
 
 
 @pytest.fixture(scope="session")
 def bundled_course_rows(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        return CourseRows(CONTENT_DIR)
+        return course_rows(CONTENT_DIR)
 
 
 @pytest.fixture

@@ -343,6 +343,7 @@ def test_one_address_is_limited_even_with_a_fresh_cookie_each_time(small_course,
     assert statuses == [302, 302, 302, 302, 429, 429]
 
 
+@pytest.mark.system
 def test_the_quiz_limit_is_shared_by_every_worker_process(transactional_db, course_dir, tmp_path):
     """Two gunicorn workers, one learner: the limit counts answers and starts across both."""
     import http.cookiejar

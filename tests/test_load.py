@@ -19,6 +19,8 @@ from lessons.models import Answer, Question, TierText
 
 from .learners import Run
 
+pytestmark = pytest.mark.system
+
 QUIZ = "/lessons/alpha/fundamentals/quiz/"
 
 

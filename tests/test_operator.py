@@ -21,6 +21,8 @@ import brotli
 import pytest
 from django.conf import settings
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(settings.BASE_DIR)
 PYTHON = sys.executable
 VENV = Path(sys.prefix)
