@@ -259,13 +259,20 @@ def _render_glossary(request: HttpRequest, query: str, marks: dict | None = None
 @require_safe
 @vary_on_headers("HX-Request")
 def search_page(request: HttpRequest) -> HttpResponse:
+    """Results for a new reader are the same for all of them and come from the page cache; a
+    reader who has read or chosen a depth gets results at that depth."""
     query = request.GET.get("q", "")[: search.MAX_QUERY_CHARS]
-    # A reader who has read or chosen a depth gets results at that depth; a new reader gets the depth that matched.
+    if request.user.is_authenticated or request.progress:
+        return _render_search(request, query)
+    return page_cache.cached_page(request, ("search", query), lambda marks: _render_search(request, query, marks))
+
+
+def _render_search(request: HttpRequest, query: str, marks: dict | None = None) -> HttpResponse:
     depth = progress.preferred_depth(request) if request.progress else None
     results = search.search(query, drafts=can_see_drafts(request.user), tier=depth)
     for hit in results.sections:
         hit.other_depths = [(t, label, hit.depths[t]) for t, label in TIER_CHOICES if t in hit.depths and t != hit.tier]
-    context = {"query": query.strip(), "results": results}
+    context = {"query": query.strip(), "results": results, **(marks or {})}
     return render_page(request, "lessons/search.html", context, partial="results")
 
 

@@ -53,6 +53,7 @@ def public_pages() -> list:
         ("glossary index", GLOSSARY),
         ("term page", TERM.format(slug=slug)),
         ("quiz page (a question)", QUIZ),
+        ("search page (new reader)", "/search/?q=decoy+receptor"),
     ]
 
 

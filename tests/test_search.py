@@ -163,9 +163,20 @@ def test_header_and_404_page_offer_a_search_box(course, client):
 
 
 def test_search_page_query_count(course, client, django_assert_num_queries):
+    client.get("/lessons/bone-is-alive/fundamentals/")  # a reader with a depth: results are personal
     # Glossary version, glossary matches, section matches, their snippets, their other depths.
     with django_assert_num_queries(5):
         page(client, "decoy receptor")
     # A miss asks for a suggestion instead: pg_trgm on PostgreSQL; in memory on SQLite.
     with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
         page(client, "osteoclst")
+
+
+def test_a_new_readers_results_come_from_the_page_cache_until_an_edit(course, client, second_learner_client, django_assert_num_queries):
+    with django_assert_num_queries(6):  # the content version, then the five of a search
+        first = page(client, "decoy receptor")
+    with django_assert_num_queries(1):  # another new reader: the content version only
+        again = page(second_learner_client, "decoy receptor")
+    assert again.count("<h3>") == first.count("<h3>") > 0
+    add_section("bone-is-alive", "fundamentals", "Decoy receptor again", "decoy-again", "A decoy receptor sentence.")
+    assert "Decoy receptor again" in page(second_learner_client, "decoy receptor")
