@@ -6,6 +6,7 @@ learner id in the session, read without creating one.
 """
 
 import random
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Min
@@ -54,14 +55,15 @@ def review_page(request: HttpRequest) -> HttpResponse:
     due = _items(request).due(now)
     item = due.select_related(*ITEM_RELATIONS).prefetch_related("question__choices").first()
     if item is None:
-        return _card(request, state="empty", next_due=_items(request).aggregate(next=Min("due"))["next"])
-    return _question_card(request, item, due.count())
+        next_due = _items(request).aggregate(next=Min("due"))["next"]
+        return _card(request, now, state="empty", next_due=next_due, next_soon=next_due and next_due - now < timedelta(minutes=1))
+    return _question_card(request, now, item, due.count())
 
 
-def _question_card(request: HttpRequest, item: ReviewItem, due_count: int, error: str = "", status: int = 200):
+def _question_card(request: HttpRequest, now, item: ReviewItem, due_count: int, error: str = "", status: int = 200):
     question = item.question
     return _card(
-        request, status=status, state="question", item=item, due_count=due_count, choice_error=error,
+        request, now, status=status, state="question", item=item, due_count=due_count, choice_error=error,
         **_source(question), **responses.question_state(question, _order(item, question, item.review_count)),
     )
 
@@ -80,19 +82,20 @@ def _feedback_card(request: HttpRequest, log: ReviewLog, due_count: int) -> Http
     item, question = log.item, log.item.question
     order = _order(item, question, log.number - 1)
     section = question.quiz.text.get_absolute_url()
+    # "comes back in …" counts from the review, as the scheduler did, also when shown later.
     return _card(
-        request, state="feedback", item=item, due_count=due_count, **_source(question),
+        request, log.reviewed_at, state="feedback", item=item, due_count=due_count, **_source(question),
         **responses.feedback(question, log.selected, log.response, log.score, order, section),
     )
 
 
-def _card(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
-    context["now"] = timezone.now()  # for "due in …" (the timeuntil filter reads the clock itself otherwise)
+def _card(request: HttpRequest, now, status: int = 200, **context) -> HttpResponse:
+    context["now"] = now  # for "due in …": the time the page was asked for or the review made
     return render_page(request, "lessons/review.html", context, partial="card", status=status)
 
 
 def _refuse(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
-    return _card(request, status=status, state="error", message=message)
+    return _card(request, timezone.now(), status=status, state="error", message=message)
 
 
 @require_POST
@@ -119,7 +122,7 @@ def review_answer(request: HttpRequest) -> HttpResponse:
                 question, _order(item, question, item.review_count), request.POST, form.cleaned_data,
             )
         except responses.NoChoice as exc:
-            return _question_card(request, item, _items(request).due(now).count(), str(exc), status=400)
+            return _question_card(request, now, item, _items(request).due(now).count(), str(exc), status=400)
         except responses.BadAnswer as exc:
             return _refuse(request, str(exc))
         log = item.review(score, selected, response, now)
