@@ -375,3 +375,16 @@ def test_merge_keeps_one_item_per_question_the_fresher_one_and_every_log(small_c
         freshest = max(rows, key=lambda r: (T0 + timedelta(days=r[0]) if r[0] else T0 - timedelta(days=1), r[1]))
         assert item.review_count == freshest[1]
     assert ReviewLog.objects.count() == logs
+
+
+def test_a_wrong_quiz_answer_costs_one_query_more_than_a_right_one(learner_client, small_course, django_assert_num_queries):
+    learner_client.post(QUIZ + "start/")
+    attempt = Attempt.objects.get()
+    q1, q2 = question("alpha-f-q1"), question("alpha-f-q2")
+    right = {"attempt": attempt.pk, "question": q1.pk, "choice": choices(q1, "Osteoclast")}
+    wrong = {"attempt": attempt.pk, "question": q2.pk, "choice": choices(q2, "Calcitonin")}
+    with django_assert_num_queries(9):  # as tests/test_quiz.py pins it
+        learner_client.post(QUIZ + "answer/", right, headers={"HX-Request": "true"})
+    with django_assert_num_queries(10):  # and the review item's INSERT … ON CONFLICT DO NOTHING
+        learner_client.post(QUIZ + "answer/", wrong, headers={"HX-Request": "true"})
+    assert ReviewItem.objects.get().question == q2

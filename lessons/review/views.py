@@ -109,7 +109,7 @@ def review_answer(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     with transaction.atomic():
         item = (
-            _items(request).select_for_update().select_related(*ITEM_RELATIONS).prefetch_related("question__choices")
+            _items(request).select_for_update(of=("self",)).select_related(*ITEM_RELATIONS).prefetch_related("question__choices")
             .filter(pk=form.cleaned_data["item"]).first()
         )
         if item is None:
