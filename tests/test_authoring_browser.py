@@ -7,8 +7,8 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
-from lessons.content_files import CONTENT_DIR, load_course, read_course
-from lessons.models import Diagram, Lesson, Reference, Term, TierText
+from lessons.content_files import CONTENT_DIR
+from lessons.models import Lesson, TierText
 
 
 def wait_js(page, expression, timeout=10.0):
@@ -30,10 +30,7 @@ TIERS = ["fundamentals", "intermediate", "academic"]
 
 
 @pytest.fixture
-def bundled(live_server):
-    for model in (Lesson, Term, Reference, Diagram):
-        model.objects.all().delete()
-    load_course(read_course(CONTENT_DIR))
+def bundled(live_server, bundled_course):
     return live_server.url
 
 
