@@ -442,17 +442,32 @@ class ChoiceInline(NormalisedFields, admin.TabularInline):
     model = Choice
     formset = ChoiceFormSet
     extra = 1
-    fields = ["position", "text", "match", "value", "tolerance", "minimum", "maximum", "weight", "feedback"]
+    fields = [
+        "position", "text", "text_format", "match", "value", "tolerance", "minimum", "maximum", "weight", "feedback",
+        "feedback_format",
+    ]
+
+
+class QuestionForm(forms.ModelForm):
+    tags = LinesField(help_text="One Moodle tag per line; written back as [tag:…].")
+
+    class Meta:
+        model = Question
+        fields = "__all__"
 
 
 @admin.register(Question)
 class QuestionAdmin(AuthoringAdmin):
-    list_display = ["name", "quiz", "kind", "position", "archived"]
+    form = QuestionForm
+    list_display = ["name", "title", "quiz", "kind", "position", "archived"]
     list_filter = ["kind", "archived", "quiz__text__tier", "quiz__text__lesson"]
-    search_fields = ["name", "text", "explanation"]
+    search_fields = ["name", "title", "idnumber", "text", "explanation"]
     list_select_related = ["quiz__text__lesson"]
     inlines = [ChoiceInline]
-    fields = ["quiz", "name", "kind", "text", "explanation", "section", "position", "archived"]
+    fields = [
+        "quiz", "name", "title", "idnumber", "tags", "category", "kind", "text", "text_format", "explanation",
+        "explanation_format", "section", "position", "archived",
+    ]
 
 
 class QuizForm(forms.ModelForm):

@@ -20,7 +20,9 @@ from simple_history.models import HistoricalRecords
 from . import search
 from .quizzes.gift import is_moodle_grade
 from .review import scheduling
-from .rendering import Glossary, RenderSources, check_markdown, check_svg, citation_problems, render_markdown, render_tier
+from .rendering import (
+    Glossary, RenderSources, check_markdown, check_svg, citation_problems, render_inline, render_markdown, render_text, render_tier,
+)
 
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -422,6 +424,19 @@ class QuestionKind(models.TextChoices):
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.TRUE_FALSE)
 
 
+class TextFormat(models.TextChoices):
+    """How a quiz field is written, as Moodle's GIFT tags say: [markdown], [moodle], [html], [plain]."""
+
+    MARKDOWN = "markdown", "Markdown"
+    MOODLE = "moodle", "Moodle auto-format (shown as markdown)"
+    HTML = "html", "HTML (sanitised)"
+    PLAIN = "plain", "Plain text"
+
+
+def format_field(help_text=""):
+    return models.CharField(max_length=10, choices=TextFormat.choices, default=TextFormat.MARKDOWN, help_text=help_text)
+
+
 class QuestionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived=False)
@@ -430,10 +445,18 @@ class QuestionQuerySet(models.QuerySet):
 class Question(ContentModel):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     name = models.SlugField(max_length=80, help_text="Stable identity; keep it when editing.")
+    title = models.CharField(
+        max_length=255, blank=True, help_text="The question's name as shown (free text, Moodle's ::name::); may be empty.",
+    )
+    idnumber = models.CharField("ID number", max_length=100, blank=True, help_text="Moodle's [id:…]; gives the identity on import.")
+    tags = models.JSONField(default=list, blank=True, help_text="Moodle's [tag:…] labels.")
+    category = models.CharField(max_length=500, blank=True, help_text="Moodle's $CATEGORY path, e.g. $course$/Bone.")
     kind = models.CharField(max_length=20, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
-    text = models.TextField(help_text="Markdown.")
+    text = models.TextField(help_text="In the format chosen below (markdown unless said otherwise).")
+    text_format = format_field()
     text_html = models.TextField(blank=True, editable=False)
-    explanation = models.TextField(blank=True, help_text="Markdown shown after answering.")
+    explanation = models.TextField(blank=True, help_text="General feedback, shown after answering.")
+    explanation_format = format_field()
     explanation_html = models.TextField(blank=True, editable=False)
     section = models.CharField(max_length=100, blank=True, help_text="Heading anchor in the tier that this tests.")
     position = models.PositiveIntegerField(default=0)
@@ -459,8 +482,8 @@ class Question(ContentModel):
     def save(self, *args, **kwargs):
         self.text = normalise_text(self.text)
         self.explanation = normalise_text(self.explanation)
-        self.text_html = render_markdown(self.text)
-        self.explanation_html = render_markdown(self.explanation)
+        self.text_html = render_text(self.text, self.text_format)
+        self.explanation_html = render_text(self.explanation, self.explanation_format)
         super().save(*args, **kwargs)
 
 
@@ -475,23 +498,36 @@ class Choice(ContentModel):
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
     text = models.CharField(max_length=500, blank=True)
+    text_format = format_field("Matching: the left side's format; numerical and short answers are plain.")
+    text_html = models.TextField(blank=True, editable=False)
     # Percent of the question's credit, exact as Moodle writes it (33.33333): 100 for the
     # single right answer; for multiple select the right answers' weights add to 100.
     weight = models.DecimalField(max_digits=8, decimal_places=5, default=0)
     feedback = models.CharField(max_length=1000, blank=True)
+    feedback_format = format_field()
+    feedback_html = models.TextField(blank=True, editable=False)
     match = models.CharField(max_length=500, blank=True, help_text="Matching: the right-hand side for this text.")
     value = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: the answer; empty means any number.")
     tolerance = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: accepted error either side.")
     minimum = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: range start (with maximum).")
     maximum = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, help_text="Numerical: range end.")
     position = models.PositiveIntegerField(default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["text_html", "feedback_html"])
 
     class Meta:
         ordering = ["question", "position", "id"]
 
     def __str__(self):
         return f"{self.text} → {self.match}" if self.match else self.text
+
+    def save(self, *args, **kwargs):
+        self.render()
+        super().save(*args, **kwargs)
+
+    def render(self):
+        # Typed answers (numerical, short answer) are patterns: pages show them escaped, not text_html.
+        self.text_html = render_inline(self.text, self.text_format)
+        self.feedback_html = render_inline(self.feedback, self.feedback_format)
 
     @property
     def correct(self):

@@ -396,6 +396,31 @@ def render_markdown(text):
         return _refused_html(text)
 
 
+# Text formats a quiz field can carry (Moodle's [html], [plain], [moodle], [markdown]).
+TEXT_FORMATS = ("markdown", "moodle", "html", "plain")
+
+
+def render_text(text, text_format="markdown"):
+    """A quiz field in its own format: html sanitised, plain escaped (line breaks kept),
+    markdown and Moodle's auto-format as markdown."""
+    if not text:
+        return ""
+    if text_format == "html":
+        return sanitise(text)
+    if text_format == "plain":
+        return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
+    return render_markdown(text)
+
+
+def render_inline(text, text_format="markdown"):
+    """render_text() for a short field shown inside a label or list item (an answer, its
+    feedback): a lone paragraph loses its <p> so the text sits in line."""
+    html = render_text(text, text_format).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[3:-4]
+    return html
+
+
 def _flatten_toc(tokens, out=None):
     # Python-Markdown gives names HTML-escaped; templates escape them again, so store text.
     out = [] if out is None else out

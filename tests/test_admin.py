@@ -98,13 +98,49 @@ def test_revert_restores_the_earlier_text(instructor_client, small_course):
 
 def question_form(question, weights):
     data = {"quiz": question.quiz_id, "name": question.name, "kind": question.kind, "text": question.text,
-            "explanation": question.explanation, "section": question.section, "position": question.position}
+            "explanation": question.explanation, "section": question.section, "position": question.position,
+            "title": question.title, "idnumber": question.idnumber, "tags": "\n".join(question.tags),
+            "category": question.category, "text_format": question.text_format, "explanation_format": question.explanation_format}
     choices = list(question.choices.all())
     data.update({"choices-TOTAL_FORMS": len(choices), "choices-INITIAL_FORMS": len(choices), "choices-MIN_NUM_FORMS": 0, "choices-MAX_NUM_FORMS": 1000})
     for i, (c, w) in enumerate(zip(choices, weights)):
         data.update({f"choices-{i}-id": c.pk, f"choices-{i}-question": question.pk, f"choices-{i}-position": i,
-                     f"choices-{i}-text": c.text, f"choices-{i}-weight": w, f"choices-{i}-feedback": c.feedback})
+                     f"choices-{i}-text": c.text, f"choices-{i}-weight": w, f"choices-{i}-feedback": c.feedback,
+                     f"choices-{i}-text_format": c.text_format, f"choices-{i}-feedback_format": c.feedback_format})
     return data
+
+
+def test_moodle_fields_are_edited_in_the_admin_normalised_rendered_per_format_and_exported(instructor_client, small_course):
+    from lessons.content_files import quiz_data
+    from lessons.quizzes import gift
+
+    question = Question.objects.get(name="alpha-f-q1")
+    versions = question.history.count()
+    untouched = instructor_client.post(f"/admin/lessons/question/{question.pk}/change/", question_form(question, [100, 0, 0]))
+    assert untouched.status_code == 302 and question.history.count() == versions  # CRLF-free, unchanged: nothing saved
+    data = question_form(question, [100, 0, 0])
+    data.update({
+        "title": "Cells /  who  removes\r\nbone?", "idnumber": "hb-cells-1", "tags": "bone\r\n  cells  \r\n\r\n",
+        "category": "$course$/Bone / Cells", "text": "Which cell <b>removes</b> bone?\r\n", "text_format": "html",
+        "explanation": "Osteoclasts *remove*\r\nbone.", "explanation_format": "plain",
+        "choices-1-text_format": "html", "choices-1-text": "<i>Osteoblast</i><script>x()</script>",
+        "choices-1-feedback_format": "plain", "choices-1-feedback": "No <b>, it builds bone.",
+    })
+    response = instructor_client.post(f"/admin/lessons/question/{question.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    question = Question.objects.get(pk=question.pk)
+    assert (question.name, question.title, question.idnumber, question.tags, question.category) == (
+        "alpha-f-q1", "Cells / who removes bone?", "hb-cells-1", ["bone", "cells"], "$course$/Bone / Cells",
+    )
+    assert question.text == "Which cell <b>removes</b> bone?" and question.text_html == "Which cell <b>removes</b> bone?"
+    assert question.explanation == "Osteoclasts *remove*\nbone." and question.explanation_html == "<p>Osteoclasts *remove*<br>bone.</p>"
+    blast = question.choices.get(position=1)
+    assert blast.text_html == "<i>Osteoblast</i>" and blast.feedback_html == "No &lt;b&gt;, it builds bone."
+    text = gift.write(quiz_data(question.quiz), moodle=True)
+    assert "$CATEGORY: $course$/Bone / Cells\n" in text
+    assert "// name: alpha-f-q1\n// [id:hb-cells-1] [tag:bone] [tag:cells]\n::Cells / who removes bone?:: [html]Which cell <b>removes</b> bone?{" in text
+    assert "~<i>Osteoblast</i><script>x()</script> #[plain]No <b>, it builds bone." in text
+    assert "####[plain]Osteoclasts *remove*\\nbone." in text
 
 
 @pytest.mark.parametrize(

@@ -580,3 +580,16 @@ def test_short_answer_wildcards_and_escaped_star():
     assert grade_shortanswer(answers, "A*B").fraction == 0.5 and grade_shortanswer(answers, "axxb").fraction == 0
     assert grade_shortanswer(answers, "   ") is None
     assert grade_shortanswer(answers, "PARAHORMONE", case_sensitive=True).fraction == 0
+
+
+def test_an_identity_that_the_name_would_not_give_is_kept_in_a_name_comment():
+    q = QuestionData("cells-1", "truefalse", "Bone is alive.", [ChoiceData("True", 100), ChoiceData("False", 0)], title="Cells / renamed")
+    text = gift.write(QuizData([q]), moodle=True)
+    assert text.startswith("// name: cells-1\n::Cells / renamed:: [markdown]Bone is alive.{TRUE")
+    back = gift.parse(text, moodle=True).questions[0]
+    assert (back.name, back.title) == ("cells-1", "Cells / renamed")
+    q.title = "Cells 1"  # gives the identity itself: no comment
+    assert not gift.write(QuizData([q]), moodle=True).startswith("//")
+    with pytest.raises(gift.GiftError) as info:
+        gift.parse("\n// name: not a slug\n::a::x{T}\n", moodle=True)
+    assert info.value.line == 2 and "name must be" in info.value.message

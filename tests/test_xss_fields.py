@@ -37,9 +37,19 @@ FIELDS = {
     "reference journal": (lambda v: _save(Reference.objects.get(key="smith2020"), journal=v[:200]), [TIER]),
     "question text": (lambda v: _save(_first_question(), text=v), [QUIZ]),
     "question explanation": (lambda v: _save(_first_question(), explanation=v), ["feedback"]),
-    "choice text": (lambda v: Choice.objects.filter(question=_first_question()).update(text=v[:500]), [QUIZ, "feedback"]),
-    "choice feedback": (lambda v: Choice.objects.filter(question=_first_question()).update(feedback=v[:1000]), ["feedback"]),
+    "question text, html format": (lambda v: _save(_first_question(), text=v, text_format="html"), [QUIZ]),
+    "question explanation, plain format": (lambda v: _save(_first_question(), explanation=v, explanation_format="plain"), ["feedback"]),
+    "choice text": (lambda v: _save_choices(text=v[:500]), [QUIZ, "feedback"]),
+    "choice text, html format": (lambda v: _save_choices(text=v[:500], text_format="html"), [QUIZ, "feedback"]),
+    "choice feedback": (lambda v: _save_choices(feedback=v[:1000]), ["feedback"]),
+    "choice feedback, html format": (lambda v: _save_choices(feedback=v[:1000], feedback_format="html"), ["feedback"]),
 }
+
+
+def _save_choices(**values):
+    # Saved one by one, as the admin and the importer do, so each format is rendered.
+    for choice in Choice.objects.filter(question=_first_question()):
+        _save(choice, **values)
 
 
 def _save(obj, **values):

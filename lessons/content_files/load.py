@@ -59,27 +59,41 @@ def _upsert(model, lookup, values, summary=None, kind="", **save_kwargs):
     return obj, outcome
 
 
-ROW_FIELDS = ("text", "weight", "feedback", "match", "value", "tolerance", "minimum", "maximum")
-
-
 def answer_rows(q) -> list:
-    """A parsed question's answers as Choice field values, whatever its kind."""
+    """A parsed question's answers as Choice field values, whatever its kind. A format left
+    empty (data built in code) is the question text's format, as in GIFT."""
+    fmt = q.text_format or "markdown"
     blank = {"text": "", "weight": Decimal(0), "feedback": "", "match": "", "value": None,
-             "tolerance": None, "minimum": None, "maximum": None}
+             "tolerance": None, "minimum": None, "maximum": None, "text_format": fmt, "feedback_format": fmt}
     if q.kind == "matching":
-        return [{**blank, "text": p.left, "match": p.right} for p in q.pairs]
+        return [{**blank, "text": p.left, "match": p.right, "text_format": p.left_format or fmt} for p in q.pairs]
     if q.kind == "numerical":
         return [
             {**blank, "weight": a.weight, "feedback": a.feedback, "value": a.value, "tolerance": a.tolerance,
-             "minimum": a.range[0] if a.range else None, "maximum": a.range[1] if a.range else None}
+             "minimum": a.range[0] if a.range else None, "maximum": a.range[1] if a.range else None,
+             "feedback_format": a.feedback_format or fmt}
             for a in q.numbers
         ]
     if q.kind == "shortanswer":
-        return [{**blank, "text": a.text, "weight": a.weight, "feedback": a.feedback} for a in q.answers]
+        return [
+            {**blank, "text": a.text, "weight": a.weight, "feedback": a.feedback, "feedback_format": a.feedback_format or fmt}
+            for a in q.answers
+        ]
     return [
-        {**blank, "text": c.text, "weight": c.percent if c.percent is not None else Decimal(c.weight), "feedback": c.feedback}
+        {**blank, "text": c.text, "weight": c.percent if c.percent is not None else Decimal(c.weight), "feedback": c.feedback,
+         "text_format": c.text_format or fmt, "feedback_format": c.feedback_format or fmt}
         for c in q.choices
     ]
+
+
+def question_values(q, position) -> dict:
+    """A parsed question's own fields as Question field values (everything GIFT carries)."""
+    fmt = q.text_format or "markdown"
+    return {
+        "title": q.title, "idnumber": q.idnumber, "tags": list(q.tags), "category": q.category, "kind": q.kind,
+        "text": q.text, "text_format": fmt, "explanation": q.explanation, "explanation_format": q.explanation_format or fmt,
+        "section": q.section, "position": position, "archived": False,
+    }
 
 
 def _same(a, b):
@@ -228,11 +242,7 @@ def _load_quiz(text, data, defaults, summary, errors, src=None):
     quiz, _ = _upsert(Quiz, {"text": text}, {"pass_mark": pass_mark, "shuffle": shuffle}, summary, "quizzes")
     keep = []
     for position, q in enumerate(data.questions):
-        question, outcome = _upsert(
-            Question,
-            {"quiz": quiz, "name": q.name},
-            {"kind": q.kind, "text": q.text, "explanation": q.explanation, "section": q.section, "position": position, "archived": False},
-        )
+        question, outcome = _upsert(Question, {"quiz": quiz, "name": q.name}, question_values(q, position))
         if _sync_choices(question, answer_rows(q)) and outcome == "unchanged":
             outcome = "updated"
         summary.add("questions", outcome)

@@ -22,22 +22,27 @@ def _exact(value):
 
 def question_data(q) -> gift.QuestionData:
     """One stored question (choices prefetched) as the QuestionData that gift.write() writes."""
-    data = gift.QuestionData(q.name, q.kind, q.text, explanation=q.explanation, section=q.section)
+    data = gift.QuestionData(
+        q.name, q.kind, q.text, explanation=q.explanation, section=q.section, title=q.title, text_format=q.text_format,
+        explanation_format=q.explanation_format, idnumber=q.idnumber, tags=list(q.tags), category=q.category,
+    )
     rows = list(q.choices.all())
     if q.kind == "matching":
-        data.pairs = [gift.PairData(c.text, c.match) for c in rows]
+        data.pairs = [gift.PairData(c.text, c.match, c.text_format) for c in rows]
     elif q.kind == "numerical":
         data.numbers = [
             gift.NumericalAnswer(
-                _exact(c.value), _exact(c.tolerance or 0), _exact(c.weight), c.feedback,
+                _exact(c.value), _exact(c.tolerance or 0), _exact(c.weight), c.feedback, c.feedback_format,
                 range=(_exact(c.minimum), _exact(c.maximum)) if c.minimum is not None else None,
             )
             for c in rows
         ]
     elif q.kind == "shortanswer":
-        data.answers = [gift.ShortAnswer(c.text, _exact(c.weight), c.feedback) for c in rows]
+        data.answers = [gift.ShortAnswer(c.text, _exact(c.weight), c.feedback, c.feedback_format) for c in rows]
     else:
-        data.choices = [gift.ChoiceData(c.text, int(c.weight), c.feedback, _exact(c.weight)) for c in rows]
+        data.choices = [
+            gift.ChoiceData(c.text, int(c.weight), c.feedback, _exact(c.weight), c.text_format, c.feedback_format) for c in rows
+        ]
     return data
 
 

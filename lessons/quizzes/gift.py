@@ -12,7 +12,9 @@ no tag inherit the question text's format, and an untagged question text is "moo
 Moodle's `[id:...]` and `[tag:...]` in a question's comments are kept.
 
 Our own comment lines carry what GIFT has no syntax for: `// section: ANCHOR` before a
-question, and `// pass_mark: N` / `// shuffle: true|false` for the whole quiz.
+question, `// name: SLUG` when its stable identity is not the one its `[id:]`, `::name::`
+or text would give (a title edited after import), and `// pass_mark: N` /
+`// shuffle: true|false` for the whole quiz. Moodle ignores them as comments.
 
 Data shapes (all weights are percents of the question's credit):
 - QuizData(questions, pass_mark, shuffle)
@@ -46,7 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils.text import slugify
 
 SPECIAL = "~=#{}:"
-SETTING = re.compile(r"^//\s*(section|pass_mark|shuffle)\s*:\s*(.*?)\s*$")
+SETTING = re.compile(r"^//\s*(section|name|pass_mark|shuffle)\s*:\s*(.*?)\s*$")
 FORMATS = ("moodle", "html", "plain", "markdown")
 KINDS = ("single", "multiple", "truefalse", "matching", "numerical", "shortanswer")
 LOADABLE_KINDS = ("single", "multiple", "truefalse")
@@ -248,7 +250,7 @@ def parse(source, moodle=False, filename=None):
         source = decode(source, filename or "GIFT file")
     source = source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     quiz = QuizData()
-    names, derived = {}, set()
+    names = {}
     category = ""
     block = []
     try:
@@ -266,8 +268,9 @@ def parse(source, moodle=False, filename=None):
             if result is None:
                 continue
             result.category = category
+            derived_from_text = not (result.title or result.idnumber) and result.name == _identity("", "", result.text)
             if result.name in names:
-                if not (result.title or result.idnumber):
+                if derived_from_text:
                     base, n = result.name, 2
                     while f"{base}-{n}" in names:
                         n += 1
@@ -275,8 +278,6 @@ def parse(source, moodle=False, filename=None):
                 else:
                     raise GiftError(result.line, f"duplicate question name '{result.name}' (also on line {names[result.name]})")
             names[result.name] = result.line
-            if not (result.title or result.idnumber):
-                derived.add(result.name)
             quiz.questions.append(result)
     except GiftError as exc:
         if filename and not exc.filename:
@@ -288,7 +289,7 @@ def parse(source, moodle=False, filename=None):
 
 
 def _parse_block(block, quiz, moodle):
-    section, comments, body, first = "", [], [], None
+    section, name, comments, body, first = "", "", [], [], None
     for number, line in block:
         stripped = line.strip()
         if stripped.startswith("//"):
@@ -299,6 +300,10 @@ def _parse_block(block, quiz, moodle):
                 key, value = m.groups()
                 if key == "section":
                     section = value
+                elif key == "name":
+                    if not SLUG.fullmatch(value):
+                        raise GiftError(number, f"name must be 1-80 letters, digits, '-' or '_', not '{value}'")
+                    name = value
                 elif key == "pass_mark":
                     if not value.isdigit() or not 0 <= int(value) <= 100:
                         raise GiftError(number, f"pass_mark must be a whole number from 0 to 100, not '{value}'")
@@ -323,7 +328,10 @@ def _parse_block(block, quiz, moodle):
             raise GiftError(first, "put a blank line after the $CATEGORY line (Moodle skips a question in the same block)")
         return category
     idnumber, tags = _id_and_tags("\n".join(comments))
-    return _parse_question(text, first, moodle, section, idnumber, tags)
+    question = _parse_question(text, first, moodle, section, idnumber, tags)
+    if name:
+        question.name = name
+    return question
 
 
 def _parse_question(text, line, moodle, section, idnumber, tags):
@@ -563,17 +571,15 @@ def _write_question(q, moodle):
     lines = []
     if q.section:
         lines.append(f"// section: {q.section}")
+    shown = q.title or (q.name if q.name and not q.idnumber and q.name != _identity("", "", q.text) else "")
+    if q.name and q.name != _identity(q.idnumber, shown, q.text):
+        lines.append(f"// name: {q.name}")
     marks = ([f"[id:{q.idnumber.replace(']', '\\]')}]"] if q.idnumber else []) + [
         f"[tag:{t.replace(']', '\\]')}]" for t in q.tags
     ]
     if marks:
         lines.append("// " + " ".join(marks))
-    if q.title:
-        name = f"::{escape(q.title)}:: "
-    elif q.name and not q.idnumber and q.name != _identity("", "", q.text):
-        name = f"::{escape(q.name)}:: "
-    else:
-        name = ""
+    name = f"::{escape(shown)}:: " if shown else ""
     head = f"{name}{_field(q.text, fmt, 'moodle')}"
     weights = []
     if q.kind == "truefalse":

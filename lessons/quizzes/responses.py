@@ -149,7 +149,7 @@ def feedback(question: Question, selected: list, response, score: float, order: 
     if question.kind == QuestionKind.MATCHING:
         given = response if isinstance(response, dict) else {}
         result["pairs"] = [
-            {"item": c.text, "given": given.get(str(c.pk), ""), "right": c.match, "ok": c.pk in chosen}
+            {"item": c.text_html, "given": given.get(str(c.pk), ""), "right": c.match, "ok": c.pk in chosen}
             for c in match_items(question)
         ]
     elif question.kind in (QuestionKind.NUMERICAL, QuestionKind.SHORT_ANSWER):
@@ -176,9 +176,12 @@ def _accepted_label(question: Question, c) -> str:
 
 
 def _typed_feedback(question: Question, typed: str) -> str:
-    """The feedback of the answer row a typed response matched, as grading.py finds it."""
+    """The feedback (HTML in its format) of the answer row a typed response matched, as grading.py finds it."""
+    choices = list(question.choices.all())
     if question.kind == QuestionKind.NUMERICAL:
-        result = grading.grade_numerical(numerical_rows(question), typed)
+        value = grading.parse_number(typed)
+        rows = numerical_rows(question)
+        matched = next((c for c, a in zip(choices, rows) if value is not None and grading.within_tolerance(a, value)), None)
     else:
-        result = grading.grade_shortanswer(list(question.choices.all()), typed)
-    return result.feedback if result else ""
+        matched = next((c for c in choices if typed.strip() and grading.matches_pattern(typed, c.text)), None)
+    return matched.feedback_html if matched else ""
