@@ -141,9 +141,9 @@ def test_in_debug_a_refused_answer_stays_inside_the_card(new_page, site, setting
 
 
 def test_feedback_tags_stay_inside_their_choice_at_390px(new_page, site):
-    Question.objects.filter(kind="single").first().choices.filter(weight__gt=0).update(
-        text="Osteoclast, the large many-nucleated cell that dissolves mineral and matrix where bone is renewed"
-    )
+    for choice in Question.objects.filter(kind="single").first().choices.filter(weight__gt=0):
+        choice.text = "Osteoclast, the large many-nucleated cell that dissolves mineral and matrix where bone is renewed"
+        choice.save()  # renders text_html, which the page shows
     page = new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     page.goto(site + QUIZ)
     page.get_by_role("button", name="Start the quiz").click()
