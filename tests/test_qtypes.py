@@ -77,7 +77,8 @@ def test_matching_gives_credit_per_right_pair_and_shows_which_were_right(client,
     items, options = match_form(page)
     assert sorted(options) == ["has no effect", "lowers it briefly", "raises absorption", "raises it"]
     left = {c.pk: c for c in question("hormone-effect").choices.all()}
-    assert [left[i].text for i in items] == ["PTH", "Calcitonin", "Vitamin D"]
+    assert items == attempt.choice_order[str(question("hormone-effect").pk)]["items"]  # the attempt's shuffled order
+    assert sorted(left[i].text for i in items) == ["Calcitonin", "PTH", "Vitamin D"]
     picks = {"PTH": "raises it", "Calcitonin": "lowers it briefly", "Vitamin D": "has no effect"}
     body = send(client, attempt, "hormone-effect", {f"pair-{i}": options[picks[left[i].text]] for i in items}, htmx)
     answer = stored(attempt, "hormone-effect")
@@ -93,6 +94,39 @@ def test_matching_all_right_is_full_credit(client, attempt):
     left = {c.pk: c.match for c in question("hormone-effect").choices.all()}
     body = send(client, attempt, "hormone-effect", {f"pair-{i}": options[left[i]] for i in items}, True)
     assert stored(attempt, "hormone-effect").score == 1 and "✓ Right" in body
+
+
+def test_matching_items_are_shuffled_per_attempt_and_keep_that_order(client, attempt):
+    from lessons.quizzes.views import start_attempt
+
+    match = question("hormone-effect")
+    first, _ = match_form(client.get(URL).content.decode())
+    assert match_form(client.get(URL).content.decode())[0] == first  # a reload shows the same order
+    bad_post(client, {"attempt": attempt.pk, "question": match.pk, f"pair-{first[0]}": "0"})  # refused: pairs missing
+    assert match_form(client.get(URL).content.decode())[0] == first
+    orders = {tuple(start_attempt(attempt.quiz, "someone")
+                    .choice_order[str(match.pk)]["items"]) for _ in range(30)}
+    assert len(orders) > 1 and all(sorted(o) == sorted(first) for o in orders)
+
+
+def test_matching_items_keep_their_authoring_order_when_the_quiz_does_not_shuffle(client, attempt):
+    from lessons.quizzes.views import start_attempt
+
+    quiz = attempt.quiz
+    quiz.shuffle = False
+    quiz.save()
+    match = question("hormone-effect")
+    stored = [c.pk for c in match.choices.all() if c.text]
+    assert all(start_attempt(quiz, "someone").choice_order[str(match.pk)]["items"] == stored for _ in range(10))
+
+
+def test_an_attempt_started_before_items_were_shuffled_shows_them_in_authoring_order(client, attempt):
+    match = question("hormone-effect")
+    attempt.choice_order[str(match.pk)] = [c.pk for c in match.choices.all()][::-1]  # the old shape: options only
+    attempt.save()
+    items, options = match_form(client.get(URL).content.decode())
+    assert items == [c.pk for c in match.choices.all() if c.text]
+    assert list(options) == ["has no effect", "raises absorption", "lowers it briefly", "raises it"]
 
 
 # --- Numerical ---------------------------------------------------------------------------
@@ -178,7 +212,7 @@ FORGED = {
     "numerical: far too long": ("t-score", lambda: {"response": "1" * 5000}, "longer than 1000 characters"),
     "short answer: nothing typed": ("cell-name", lambda: {}, "Type an answer"),
     "short answer: over 200 characters": ("cell-name", lambda: {"response": "a" * 201}, "longer than 200 characters"),
-    "matching: a pair missing": ("hormone-effect", lambda: {f"pair-{first_item()}": "0"}, "Choose a match for \u201cCalcitonin\u201d"),
+    "matching: a pair missing": ("hormone-effect", lambda: {f"pair-{first_item()}": "0"}, "Choose a match for \u201c"),  # the first item left, as shown
     "matching: unknown option": ("hormone-effect", lambda: {f"pair-{c.pk}": "9" for c in question("hormone-effect").choices.all()}, "not one of the options offered"),
     "matching: option not a number": ("hormone-effect", lambda: {f"pair-{c.pk}": "-1" for c in question("hormone-effect").choices.all()}, "not one of the options offered"),
     "matching: huge option": ("hormone-effect", lambda: {f"pair-{c.pk}": "9" * 400 for c in question("hormone-effect").choices.all()}, "not one of the options offered"),

@@ -1,7 +1,10 @@
 """One response to one question: the choices in the order shown, grading, and the feedback.
 
 Shared by the quiz (quizzes/views.py) and the review page (review/views.py). `order` is the
-list of choice ids in the order the learner was shown them (None: stored order).
+list of choice ids in the order the learner was shown them (None: stored order); for a
+matching question, {"items": [...], "options": [...]}, two independent orders, so an item's
+place says nothing about its match's place. A bare list there (attempts started before the
+items were shuffled) orders the options, and the items keep their authoring order.
 """
 
 from django.http import QueryDict
@@ -22,24 +25,40 @@ class NoChoice(BadAnswer):
     """No choice was sent for a choice question: ask again, in place."""
 
 
-def shown_order(question: Question, shuffle: bool, rng) -> list:
+def shown_order(question: Question, shuffle: bool, rng) -> list | dict:
     """The choice ids in the order to show them: shuffled by rng when the quiz shuffles (never
-    true/false), and always for matching, whose options would otherwise line up with their items."""
+    true/false). Matching, as Moodle: the options always (in stored order they would line up
+    with their items), the items when the quiz shuffles."""
     ids = [c.pk for c in question.choices.all()]
-    if (shuffle and question.kind != QuestionKind.TRUE_FALSE) or question.kind == QuestionKind.MATCHING:
+    if question.kind == QuestionKind.MATCHING:
+        items = [c.pk for c in question.choices.all() if c.text]
+        rng.shuffle(ids)
+        if shuffle:
+            rng.shuffle(items)
+        return {"items": items, "options": ids}
+    if shuffle and question.kind != QuestionKind.TRUE_FALSE:
         rng.shuffle(ids)
     return ids
 
 
-def choices_in_order(question: Question, order: list | None) -> list:
-    choices = list(question.choices.all())
+def _part(order: list | dict | None, part: str) -> list:
+    if isinstance(order, dict):
+        return order.get(part) or []
+    return (order or []) if part == "options" else []
+
+
+def _in_order(choices: list, order: list) -> list:
     if order:
         rank = {pk: i for i, pk in enumerate(order)}
         choices.sort(key=lambda c: rank.get(c.pk, len(rank)))
     return choices
 
 
-def match_options(question: Question, order: list | None) -> list:
+def choices_in_order(question: Question, order: list | dict | None) -> list:
+    return _in_order(list(question.choices.all()), _part(order, "options"))
+
+
+def match_options(question: Question, order: list | dict | None) -> list:
     """A matching question's right-hand sides, each once, in the order shown.
 
     The form sends an option's index in this list, never a choice id: an id would name
@@ -52,8 +71,9 @@ def match_options(question: Question, order: list | None) -> list:
     return options
 
 
-def match_items(question: Question) -> list:
-    return [c for c in question.choices.all() if c.text]
+def match_items(question: Question, order: list | dict | None) -> list:
+    """A matching question's items (left sides) in the order shown."""
+    return _in_order([c for c in question.choices.all() if c.text], _part(order, "items"))
 
 
 def numerical_rows(question: Question) -> list:
@@ -76,7 +96,7 @@ def question_state(question: Question, order: list | None) -> dict:
         "number_max": NUMBER_MAX,
     }
     if question.kind == QuestionKind.MATCHING:
-        state.update(match_items=match_items(question), match_options=match_options(question, order))
+        state.update(match_items=match_items(question, order), match_options=match_options(question, order))
     elif question.kind in CHOICE_KINDS:
         state["choices"] = choices_in_order(question, order)
     return state
@@ -105,7 +125,7 @@ def _grade_typed(question: Question, order: list | None, post: QueryDict, data: 
     if question.kind == QuestionKind.MATCHING:
         options = match_options(question, order)
         picked, response = {}, {}
-        for c in match_items(question):
+        for c in match_items(question, order):
             raw = post.get(f"pair-{c.pk}", "").strip()
             if not raw:
                 raise BadAnswer(f"Choose a match for “{c.text}” before submitting.")
@@ -150,7 +170,7 @@ def feedback(question: Question, selected: list, response, score: float, order: 
         given = response if isinstance(response, dict) else {}
         result["pairs"] = [
             {"item": c.text_html, "given": given.get(str(c.pk), ""), "right": c.match, "ok": c.pk in chosen}
-            for c in match_items(question)
+            for c in match_items(question, order)
         ]
     elif question.kind in (QuestionKind.NUMERICAL, QuestionKind.SHORT_ANSWER):
         result["typed"] = response if isinstance(response, str) else ""

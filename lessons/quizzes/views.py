@@ -50,8 +50,8 @@ def _questions(quiz: Quiz) -> list:
     return list(quiz.questions.active().prefetch_related("choices"))
 
 
-def _order(attempt: Attempt, question: Question) -> list | None:
-    """The choice ids of question in the order this attempt shows them."""
+def _order(attempt: Attempt, question: Question) -> list | dict | None:
+    """The choice ids of question in the order this attempt shows them (responses.py says the shapes)."""
     return attempt.choice_order.get(str(question.pk))
 
 

@@ -27,7 +27,7 @@ from ..quizzes import responses
 ITEM_RELATIONS = ("question__quiz__text__lesson",)
 
 
-def _order(item: ReviewItem, question: Question, number: int) -> list:
+def _order(item: ReviewItem, question: Question, number: int) -> list | dict:
     """The choices' order for the item's review `number` (0 = the first on this page): shuffled
     by the quiz's rule, the same for the question and its feedback, new for each review."""
     return responses.shown_order(question, question.quiz.shuffle, random.Random(f"{item.pk}:{number}"))
