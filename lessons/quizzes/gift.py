@@ -18,8 +18,8 @@ or text would give (a title edited after import), and `// pass_mark: N` /
 
 Data shapes (all weights are percents of the question's credit):
 - QuizData(questions, pass_mark, shuffle)
-- QuestionData: name (stable identity slug: from `[id:]`, else the `::name::`, else the
-  text), title (the `::name::` as written, "" if none), kind ("single", "multiple",
+- QuestionData: name (stable identity slug: from `// name:`, else `[id:]`, else the
+  `::name::`, else the text), title (the `::name::` as written, "" if none), kind ("single", "multiple",
   "truefalse", "matching", "numerical", "shortanswer"), text, text_format, explanation
   (general feedback) and explanation_format, section, line, idnumber, tags, category, and
   one answer list for its kind:
