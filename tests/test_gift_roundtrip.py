@@ -4,11 +4,14 @@ export → import → export is byte-identical, for a bank of every type, every 
 Moodle's own snippets."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lessons.content_files import CONTENT_DIR, quiz_data
 from lessons.content_files.load import import_quiz
 from lessons.models import Choice, Question, Quiz
 from lessons.quizzes import gift
+from lessons.rendering import render_inline
 
 from .test_gift import SUPPORTED, observed, wanted
 
@@ -83,6 +86,8 @@ Which cell resorbs bone? Give its name.{
 ####[markdown]Osteoclasts are *multinucleated*.
 }
 """
+
+BUNDLED = [q for path in sorted(CONTENT_DIR.glob("*/*.gift")) for q in gift.parse(path.read_text(encoding="utf-8"), moodle=True).questions]
 
 
 @pytest.fixture
@@ -228,3 +233,24 @@ def test_the_migration_keeps_every_question_with_its_name_shown_and_markdown_for
         assert (choice.text_html, choice.feedback_html) == ("<strong>This</strong>", "Yes <em>indeed</em>")
     finally:
         MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZé9 ,.;:?!'\"()%/+=-_*#<&\n1"), max_size=30))
+def test_plain_prose_answers_skip_markdown_only_where_markdown_would_give_the_same(text):
+    from lessons.rendering import render_markdown
+
+    full = render_markdown(text).strip()
+    inline = full[3:-4] if full.startswith("<p>") and full.endswith("</p>") and full.count("<p>") == 1 else full
+    assert render_inline(text) == inline
+
+
+def test_every_bundled_answer_and_feedback_renders_as_markdown_would():
+    from lessons.rendering import render_markdown
+
+    texts = {c.text for q in BUNDLED for c in q.choices} | {c.feedback for q in BUNDLED for c in q.choices}
+    shortcut = [t for t in texts if render_inline(t) == t]
+    assert len(shortcut) > 0.9 * len(texts)
+    for t in texts:
+        full = render_markdown(t).strip()
+        assert render_inline(t) == (full[3:-4] if full.count("<p>") == 1 and full.startswith("<p>") else full)
