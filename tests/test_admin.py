@@ -115,6 +115,10 @@ def test_moodle_fields_are_edited_in_the_admin_normalised_rendered_per_format_an
     from lessons.quizzes import gift
 
     question = Question.objects.get(name="alpha-f-q1")
+    form = instructor_client.get(f"/admin/lessons/question/{question.pk}/change/").content.decode()
+    for field in ("id_title", "id_idnumber", "id_tags", "id_category", "id_text_format", "id_explanation_format",
+                  "id_choices-0-text_format", "id_choices-0-feedback_format"):
+        assert f'id="{field}"' in form
     versions = question.history.count()
     untouched = instructor_client.post(f"/admin/lessons/question/{question.pk}/change/", question_form(question, [100, 0, 0]))
     assert untouched.status_code == 302 and question.history.count() == versions  # CRLF-free, unchanged: nothing saved
