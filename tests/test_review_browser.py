@@ -11,15 +11,17 @@ from playwright.sync_api import expect
 
 from lessons.models import Choice, Question
 
-from .test_browser import mark_page, not_reloaded, site  # noqa: F401 (site is a fixture)
+from .test_browser import axe_violations, mark_page, not_reloaded, site  # noqa: F401 (site is a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 QUIZ = "/lessons/alpha/fundamentals/quiz/"
 
 
-def no_horizontal_overflow(page, width):
+def looks_right(page, width):
+    """No sideways scrolling at this width, and nothing axe-core objects to."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert axe_violations(page) == []
 
 
 def right_choice(name):
@@ -38,7 +40,7 @@ def answer_first_question_wrong(page, site):
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_wrong_answer_comes_back_for_review_and_is_answered_by_keyboard(new_page, site, width):
-    page = new_page(viewport={"width": width, "height": 800})
+    page = new_page(viewport={"width": width, "height": 800}, bypass_csp=True)  # bypass_csp lets axe run
     answer_first_question_wrong(page, site)
     page.goto(f"{site}/")
     assert page.locator("#review-link").count() == 0  # due a minute after the wrong answer, not yet
@@ -47,13 +49,13 @@ def test_a_wrong_answer_comes_back_for_review_and_is_answered_by_keyboard(new_pa
         page.goto(f"{site}/")
         link = page.locator("#review-link")
         expect(link).to_have_text("1 review due")
-        no_horizontal_overflow(page, width)
+        looks_right(page, width)
         link.click()
         page.wait_for_url(f"{site}/review/")
         card = page.locator("#quiz-card")
         expect(card).to_contain_text("Which cell removes bone?")
         expect(card).to_contain_text("1 review due · from Lesson alpha · Fundamentals")
-        no_horizontal_overflow(page, width)
+        looks_right(page, width)
         mark_page(page)
 
         page.locator(f"input[name=choice][value='{right_choice('alpha-f-q1')}']").focus()
@@ -66,7 +68,7 @@ def test_a_wrong_answer_comes_back_for_review_and_is_answered_by_keyboard(new_pa
         section = card.get_by_role("link", name="Review this section of the lesson")
         assert section.get_attribute("href") == "/lessons/alpha/fundamentals/#cells"
         expect(card).to_contain_text("This question comes back in 10 minutes.")
-        no_horizontal_overflow(page, width)
+        looks_right(page, width)
 
         done = card.get_by_role("link", name="Done for now")
         done.focus()
@@ -74,7 +76,7 @@ def test_a_wrong_answer_comes_back_for_review_and_is_answered_by_keyboard(new_pa
         expect(card.get_by_role("heading", name="Nothing to review right now")).to_be_visible()
         expect(card).to_contain_text(re.compile(r"Your next review is due in (9|10)\s+minutes\s+\("))
         assert not_reloaded(page)
-        no_horizontal_overflow(page, width)
+        looks_right(page, width)
         page.goto(f"{site}/")
         assert page.locator("#review-link").count() == 0
 
