@@ -679,6 +679,45 @@ class ReviewLog(models.Model):
         return f"Review {self.pk} of {self.item_id}"
 
 
+# --- What a signed-in learner has read (lessons/learners/progress.py) ------------------------
+# An anonymous reader's progress rides in a signed cookie; an account's lives in these rows,
+# so every device signed in to it sees the same course map. Keyed by lesson slug and tier, as
+# the cookie is, so recording a step costs one upsert and no lookup.
+
+
+class TierProgress(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tier_progress")
+    lesson = models.SlugField(max_length=80)
+    tier = models.CharField(max_length=20, choices=Tier.choices)
+    read = models.BooleanField(default=False, help_text="The end of the tier (or its quiz) was reached.")
+    place = models.CharField(max_length=100, blank=True, help_text="Id of the section reached last.")
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="When this became the lesson's last opened tier.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["lesson", "tier"]
+        constraints = [models.UniqueConstraint(fields=["user", "lesson", "tier"], name="one_progress_row_per_tier")]
+
+    def __str__(self):
+        return f"{self.user} {self.lesson}/{self.tier}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.lesson}/{self.tier}"
+
+
+class ReadingState(models.Model):
+    """Per account: the depth they read at and the tier they read most recently ("Continue")."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="reading_state")
+    depth = models.CharField(max_length=20, blank=True, choices=Tier.choices)
+    recent = models.CharField(max_length=120, blank=True, help_text="'slug/tier' read most recently.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.depth or '-'} {self.recent or '-'}"
+
+
 def load_render_sources() -> RenderSources:
     """Everything rendering needs from the database: glossary, references, diagrams (3 queries)."""
     return RenderSources(

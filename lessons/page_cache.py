@@ -60,6 +60,8 @@ def content_version() -> tuple:
 
 def cached_page(request: HttpRequest, key: tuple, build) -> HttpResponse:
     """Serve the page for key from the cache if still current, else build(MARKS) and store it."""
+    if request.user.is_authenticated:  # a signed-in page is personal: never served from or stored here
+        return build({})
     key = (*key, wants_partial(request))
     version = content_version()
     cached = _pages.get(key)

@@ -15,7 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import glossary_filter, page_cache, progress, search, sections
+from . import glossary_filter, page_cache, search, sections
+from .learners import progress
 from .forms import PlaceForm
 from .models import TIERS, Attempt, Lesson, Quiz, ReviewItem, Status, Term, Tier, TierText, can_see_drafts
 from .page_cache import render_page

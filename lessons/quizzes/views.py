@@ -14,7 +14,7 @@ from .. import throttling
 from ..forms import AnsweredForm, AnswerForm
 from ..models import CHOICE_KINDS, TIERS, Answer, Attempt, Lesson, Question, Quiz, ReviewItem, Tier
 from ..page_cache import render_page
-from ..progress import learner_id, note_place
+from ..learners.progress import learner_id, note_place
 from . import responses
 from .responses import BadAnswer
 

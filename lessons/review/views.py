@@ -21,7 +21,7 @@ from .. import throttling
 from ..forms import ReviewAnswerForm, ReviewedForm
 from ..models import Question, ReviewItem, ReviewLog
 from ..page_cache import render_page
-from ..progress import existing_learner_id
+from ..learners.progress import existing_learner_id
 from ..quizzes import responses
 
 ITEM_RELATIONS = ("question__quiz__text__lesson",)
