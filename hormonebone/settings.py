@@ -173,8 +173,28 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+# Learners sign in at /account/sign-in/ (lessons/learners/accounts.py); staff at /admin/.
+LOGIN_URL = "sign_in"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# Password reset mail: printed on the console in development; otherwise sent over SMTP to
+# DJANGO_EMAIL_HOST (default: a mail server on this machine, port 25).
+if DEBUG and not os.environ.get("DJANGO_EMAIL_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "port": envint("DJANGO_EMAIL_PORT", 25),
+                "username": os.environ.get("DJANGO_EMAIL_USER", ""),
+                "password": os.environ.get("DJANGO_EMAIL_PASSWORD", ""),
+                "use_tls": envbool("DJANGO_EMAIL_TLS", "0"),
+            },
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_FROM_EMAIL", "Hormones & Bone <noreply@localhost>")
 # Sessions live on the server (cache in front of the database), so logging out, changing a
 # password or "log out everywhere" ends them. Readers need none: their progress rides in
 # a signed cookie (lessons/middleware.py); the session starts with the first quiz.
@@ -233,6 +253,9 @@ SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/") or f"http://127.0.0
 # behind one address gets ten learners' worth) before they are told to slow down.
 QUIZ_RATE_LIMIT = envint("QUIZ_RATE_LIMIT", 60)
 QUIZ_IP_RATE_LIMIT = envint("QUIZ_IP_RATE_LIMIT", 10 * QUIZ_RATE_LIMIT)
+# Sign-up tries, and password-reset requests, per client address per hour (a classroom
+# behind one address signs up together).
+ACCOUNT_IP_RATE_LIMIT = envint("ACCOUNT_IP_RATE_LIMIT", 40)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "WARNING")

@@ -6,6 +6,7 @@ from lessons import views
 from lessons.quizzes import views as quiz_views
 from lessons.review import views as review_views
 from lessons.converters import TierConverter
+from lessons.learners import accounts, my_learning
 from lessons.sitemaps import TermSitemap, TierSitemap
 
 register_converter(TierConverter, "tier")
@@ -26,6 +27,18 @@ urlpatterns = [
     path("glossary/", views.glossary, name="glossary"),
     path("glossary/<slug:slug>/", views.term_page, name="term"),
     path("search/", views.search_page, name="search"),
+    path("account/sign-up/", accounts.sign_up, name="sign_up"),
+    path("account/sign-in/", accounts.sign_in, name="sign_in"),
+    path("account/sign-out/", accounts.sign_out, name="sign_out"),
+    path("account/password/", accounts.password_change, name="password_change"),
+    path("account/password/changed/", accounts.password_change_done, name="password_change_done"),
+    path("account/password-reset/", accounts.password_reset, name="password_reset"),
+    path("account/password-reset/sent/", accounts.password_reset_done, name="password_reset_done"),
+    path("account/reset/<uidb64>/<token>/", accounts.password_reset_confirm, name="password_reset_confirm"),
+    path("account/reset/done/", accounts.password_reset_complete, name="password_reset_complete"),
+    path("me/", my_learning.my_learning, name="my_learning"),
+    path("me/data.json", my_learning.export, name="my_data"),
+    path("me/delete/", my_learning.delete_account, name="delete_account"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report", views.csp_report, name="csp_report"),

@@ -574,8 +574,18 @@ class AttemptAdmin(admin.ModelAdmin):
     list_filter = ["quiz__text__tier"]
     readonly_fields = [f.name for f in Attempt._meta.fields]
 
+    # A learner's history is for superusers only: instructors see aggregates in a quiz's statistics.
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

@@ -1,5 +1,5 @@
-"""Rate limits for learners' writes, counted in the shared cache so that every worker and
-app server sees the same count, per learner and per client address."""
+"""Rate limits for learners' writes (quiz starts and answers, sign-ups), counted in the
+shared cache so that every worker and app server sees the same count."""
 
 from django.conf import settings
 from django.core.cache import cache
@@ -7,12 +7,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 
-def _count(key: str) -> int:
-    cache.add(key, 0, 90)
+def _count(key: str, seconds: int = 90) -> int:
+    cache.add(key, 0, seconds)
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, 90)
+        cache.add(key, 1, seconds)
         return 1
 
 
@@ -35,3 +35,10 @@ def too_fast(request: HttpRequest, learner: str) -> bool:
     by_learner = _count(f"quiz-rate:learner:{learner}:{minute}")
     by_address = _count(f"quiz-rate:ip:{client_ip(request)}:{minute}")
     return by_learner > settings.QUIZ_RATE_LIMIT or by_address > settings.QUIZ_IP_RATE_LIMIT
+
+
+def account_requests_too_fast(request: HttpRequest, action: str) -> bool:
+    """Count one sign-up (or password-reset) request from this client address and say whether
+    this hour's limit for that action is passed. Sign-in guessing is django-axes' job."""
+    hour = int(timezone.now().timestamp() // 3600)
+    return _count(f"account-rate:{action}:ip:{client_ip(request)}:{hour}", 3700) > settings.ACCOUNT_IP_RATE_LIMIT
