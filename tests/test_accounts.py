@@ -3,14 +3,16 @@ progress on every device, My learning, export, deletion, privacy and the limits.
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.db.models import Q
 from django.test import Client
+from django.utils import timezone
 
 from lessons.learners.progress import account_learner_id
-from lessons.models import Answer, Attempt, Question, ReadingState, TierProgress
+from lessons.models import Answer, Attempt, Question, ReadingState, ReviewItem, ReviewLog, TierProgress
 
 from .conftest import PASSWORD
 
@@ -249,6 +251,40 @@ def test_sign_in_merges_this_browser_into_what_the_account_has(client, small_cou
     assert 'id="continue-link" href="/lessons/beta/academic/quiz/"' in laptop.get("/").content.decode()
 
 
+def make_due():
+    ReviewItem.objects.update(due=timezone.now() - timedelta(minutes=1))
+
+
+def test_review_items_come_along_and_are_due_on_every_device(client, small_course):
+    take_quiz(client, right=(False, True, False))  # two questions missed: two review items
+    anonymous = Attempt.objects.get().learner
+    assert ReviewItem.objects.filter(learner=anonymous).count() == 2
+    make_due()
+    assert 'id="review-link"' in client.get("/").content.decode()
+    sign_up(client)
+    user = User.objects.get(username="lena")
+    assert sorted(ReviewItem.objects.values_list("learner", flat=True)) == [account_learner_id(user)] * 2
+    phone = Client()
+    sign_in(phone)
+    assert "2 reviews due" in phone.get("/").content.decode()
+    page = phone.get("/me/").content.decode()
+    assert "Review now: 2 due" in page and "Lesson alpha · Fundamentals: 2 questions" in page
+    assert "Nothing to review right now" not in phone.get("/review/").content.decode()
+
+
+def test_a_clash_of_review_items_keeps_the_one_reviewed_more_recently(client, small_course):
+    take_quiz(client, right=(False, True, True))
+    sign_up(client)
+    client.post("/account/sign-out/")
+    laptop = Client()
+    take_quiz(laptop, right=(False, True, True))  # the same question missed again, anonymously
+    kept = ReviewItem.objects.exclude(learner__startswith="user-").get()
+    ReviewItem.objects.filter(pk=kept.pk).update(reviewed_at=timezone.now(), review_count=3)
+    sign_in(laptop)
+    item = ReviewItem.objects.get()
+    assert (item.pk, item.review_count, item.learner) == (kept.pk, 3, account_learner_id(User.objects.get()))
+
+
 def test_signing_in_twice_changes_nothing(client, small_course):
     read_to_end(client)
     take_quiz(client)
@@ -305,12 +341,12 @@ def test_course_map_of_a_signed_in_learner_costs_a_fixed_number_of_queries(clien
     read_to_end(client)
     take_quiz(client)
     client.get("/")
-    # user, lessons + tiers, progress rows, reading state, best scores (the session comes from the cache)
-    with django_assert_num_queries(6):
+    # user, lessons + tiers, progress rows, reading state, best scores, reviews due (the session comes from the cache)
+    with django_assert_num_queries(7):
         client.get("/")
     read_to_end(client, "beta", "academic")
     take_quiz(client, quiz="/lessons/beta/academic/quiz/")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         page = client.get("/").content.decode()
     assert "<strong>Course progress:</strong> 2 of 6 tiers read" in page
 
@@ -319,11 +355,11 @@ def test_my_learning_costs_a_fixed_number_of_queries(client, small_course, djang
     sign_up(client)
     take_quiz(client)
     client.get("/me/")
-    with django_assert_num_queries(6):  # user, lessons + tiers, attempts, progress rows, reading state
+    with django_assert_num_queries(7):  # user, lessons + tiers, attempts, reviews due, progress rows, reading state
         client.get("/me/")
     take_quiz(client, quiz="/lessons/beta/academic/quiz/")
     take_quiz(client)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get("/me/")
 
 
@@ -376,7 +412,7 @@ def two_learners(small_course):
     for name in ("lena", "max"):
         c = Client()
         read_to_end(c, "alpha" if name == "lena" else "beta")
-        take_quiz(c)
+        take_quiz(c, right=(True, False, False))
         sign_up(c, username=name, email=f"{name}@example.org")
         take_quiz(c, right=(True, True, True))
         c.post("/account/sign-out/")
@@ -398,6 +434,8 @@ def test_export_holds_every_row_about_the_learner_and_nothing_about_anyone_else(
     assert sum(len(a["answers"]) for a in data["attempts"]) == Answer.objects.filter(attempt__user=lena).count() == 6
     assert [(r["lesson"], r["tier"], r["read"]) for r in data["tier_progress"]] == [("alpha", "fundamentals", True)]
     assert data["reading_state"]["recent"] == "alpha/fundamentals"
+    assert len(data["review_items"]) == ReviewItem.objects.filter(learner=account_learner_id(lena)).count() == 2
+    assert {r["question"] for r in data["review_items"]} == {"alpha-f-q2", "alpha-f-q3"}
     text = response.content.decode()
     assert "max" not in text and "beta" not in text
     other = set(Attempt.objects.exclude(user=lena).values_list("pk", flat=True))
@@ -424,6 +462,8 @@ def test_delete_leaves_no_row_that_points_to_the_learner(two_learners, settings)
     assert not Attempt.objects.filter(Q(user_id=pk) | Q(learner=key)).exists()
     assert not Answer.objects.filter(attempt__learner=key).exists()
     assert not TierProgress.objects.filter(user_id=pk).exists() and not ReadingState.objects.filter(user_id=pk).exists()
+    assert not ReviewItem.objects.filter(learner=key).exists() and not ReviewLog.objects.filter(item__learner=key).exists()
+    assert ReviewItem.objects.filter(learner=account_learner_id(User.objects.get(username="max"))).count() == 2
     for model in (AccessLog, AccessFailureLog, AccessAttempt):
         assert not model.objects.filter(username="lena").exists()
     assert (Attempt.objects.filter(user__username="max").count(), TierProgress.objects.filter(user__username="max").count()) == max_rows

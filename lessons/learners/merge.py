@@ -10,9 +10,11 @@ browser's learner id (from its session) and its progress cookie. The rule:
   kept, so the best score per quiz is the best of both. When both sides hold an unfinished
   attempt at the same quiz, both are kept: the quiz page resumes the one started later, as it
   always does, and the other stays in the history as unfinished (its answers are not lost).
+- Review items (lessons/review/merge.py): where both sides have an item for one question, the
+  one reviewed more recently (then the one with more reviews) stays and takes the other's log.
 - Every other table keyed by the learner id adds its step to LEARNER_STEPS below (one
   function `step(old_learner, new_learner, user)`), and its rows to the export and the
-  account deletion in my_learning.py (the places marked REVIEW).
+  account deletion in my_learning.py.
 
 All of it runs in one transaction, and running it again changes nothing.
 """
@@ -21,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import TIERS, Attempt, ReadingState, TierProgress
+from ..review.merge import merge_reviews
 from .progress import account_learner_id
 
 MAX_SLUG = 80
@@ -92,8 +95,12 @@ def merge_attempts(old_learner: str, new_learner: str, user) -> None:
     Attempt.objects.filter(learner=old_learner, user__isnull=True).update(learner=new_learner, user=user)
 
 
+def merge_review_items(old_learner: str, new_learner: str, user) -> None:
+    merge_reviews(old_learner, new_learner)
+
+
 # Per-learner tables keyed by the learner id: each gives its merge step here.
-LEARNER_STEPS = [merge_attempts]
+LEARNER_STEPS = [merge_attempts, merge_review_items]
 
 
 def merge_into_account(user, learner: str, cookie: dict) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..models import TIERS, Attempt, Lesson, Quiz, ReadingState, Tier, TierProgress, TierText
+from ..models import TIERS, Attempt, Lesson, Quiz, ReadingState, ReviewItem, Tier, TierProgress, TierText
 from . import progress
 
 TIER_LABELS = {t: Tier(t).label for t in TIERS}
@@ -33,16 +33,19 @@ def attempts_of(request: HttpRequest):
     return Attempt.objects.filter(learner=learner) if learner else Attempt.objects.none()
 
 
-def due_reviews(request: HttpRequest) -> list | None:
-    """REVIEW: the spaced-review items due now (issue 17, the review helper's ReviewItem).
-    None while there is no review model: the page then leaves the section out."""
-    return None
+def due_reviews(request: HttpRequest) -> list:
+    """The review items due now, oldest due first (one query)."""
+    return list(
+        ReviewItem.objects.of(progress.existing_learner_id(request)).due(timezone.now())
+        .select_related("question__quiz__text__lesson")
+    )
 
 
 @require_safe
 @never_cache
 def my_learning(request: HttpRequest) -> HttpResponse:
-    """The page: 2 queries for the lessons, 1 for the attempts, 2 for an account's progress."""
+    """The page: 2 queries for the lessons, 1 for the attempts, 1 for the reviews due, 2 for an
+    account's progress."""
     has_quiz = Exists(Quiz.objects.filter(text=OuterRef("pk")))
     lessons = list(
         Lesson.objects.visible_to(request.user).prefetch_related(
@@ -81,7 +84,12 @@ def my_learning(request: HttpRequest) -> HttpResponse:
         }
         for a in attempts
     ]
-    context = {"rows": rows, "history": history, "reviews": due_reviews(request)}
+    reviews = due_reviews(request)
+    groups: dict = {}
+    for item in reviews:
+        where = (item.question.quiz.text.lesson.title, TIER_LABELS.get(item.question.quiz.text.tier, ""))
+        groups[where] = groups.get(where, 0) + 1
+    context = {"rows": rows, "history": history, "reviews": reviews, "review_groups": sorted(groups.items())}
     return render(request, "learners/my_learning.html", context)
 
 
@@ -131,7 +139,20 @@ def learner_data(user) -> dict:
             }
             for a in attempts
         ],
-        # REVIEW: the review helper adds "review_items" here.
+        "review_items": [
+            {
+                "lesson": item.question.quiz.text.lesson.slug, "tier": item.question.quiz.text.tier,
+                "question": item.question.name, "due": _when(item.due), "created_at": _when(item.created_at),
+                "reviewed_at": _when(item.reviewed_at), "review_count": item.review_count, "fsrs_state": item.state,
+                "reviews": [
+                    {"number": log.number, "reviewed_at": _when(log.reviewed_at), "rating": log.rating,
+                     "score": log.score, "selected": log.selected, "response": log.response}
+                    for log in item.log.all()
+                ],
+            }
+            for item in ReviewItem.objects.filter(learner=learner)
+            .select_related("question__quiz__text__lesson").prefetch_related("log")
+        ],
         **{
             name: [
                 {"time": _when(row.attempt_time), "ip_address": row.ip_address, "user_agent": row.user_agent}
@@ -152,11 +173,12 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 def delete_learner(user) -> None:
-    """The account and every row about it: attempts (answers go with them), progress, sign-in logs."""
+    """The account and every row about it: attempts (answers go with them), review items (their
+    logs too), progress, sign-in logs."""
     learner = progress.account_learner_id(user)
     with transaction.atomic():
         Attempt.objects.filter(Q(learner=learner) | Q(user=user)).delete()
-        # REVIEW: the review helper deletes review items keyed by `learner` here.
+        ReviewItem.objects.filter(learner=learner).delete()  # their review logs go by CASCADE
         for model in (AccessLog, AccessFailureLog, AccessAttempt):
             model.objects.filter(username=user.username).delete()
         user.delete()  # TierProgress and ReadingState go by CASCADE
