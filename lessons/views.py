@@ -269,7 +269,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 
 def _render_search(request: HttpRequest, query: str, marks: dict | None = None) -> HttpResponse:
-    depth = progress.preferred_depth(request) if request.progress else None
+    depth = progress.known_depth(request)
     results = search.search(query, drafts=can_see_drafts(request.user), tier=depth)
     for hit in results.sections:
         hit.other_depths = [(t, label, hit.depths[t]) for t, label in TIER_CHOICES if t in hit.depths and t != hit.tier]

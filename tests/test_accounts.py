@@ -314,6 +314,16 @@ def test_a_signed_in_learner_resumes_the_depth_they_read_on_another_device(clien
     assert TierProgress.objects.get().opened_at is not None
 
 
+def test_search_gives_a_signed_in_learner_results_at_their_depth_on_any_device(client, small_course):
+    sign_up(client)
+    client.get("/lessons/alpha/intermediate/")
+    phone = Client()
+    sign_in(phone)
+    page = phone.get("/search/?q=osteoclast").content.decode()
+    hits = re.findall(r'<h3><a href="/lessons/\w+/(\w+)/#', page)  # each hit's heading links its depth
+    assert hits and set(hits) == {"intermediate"}
+
+
 # --- The anonymous page cache ----------------------------------------------------------------
 
 

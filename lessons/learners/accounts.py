@@ -28,7 +28,8 @@ TOO_FAST = "Too many tries from your network in the last hour. Wait a while, the
 
 class SignUpForm(UserCreationForm):
     email = forms.EmailField(
-        required=False, help_text="Optional. Used only to send you a link if you forget your password."
+        label="Email (optional)", required=False,
+        help_text="Used only to send you a link if you forget your password.",
     )
 
     class Meta(UserCreationForm.Meta):

@@ -152,3 +152,9 @@ def preferred_depth(request: HttpRequest) -> str:
         return depth
     last = recent(request)
     return last[1] if last else Tier.FUNDAMENTALS
+
+
+def known_depth(request: HttpRequest) -> str | None:
+    """The reader's depth once they have opened or read a tier; None for a new reader."""
+    state = _state(request)
+    return preferred_depth(request) if state.get("depth") or state.get("recent") else None
