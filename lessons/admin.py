@@ -475,7 +475,8 @@ class QuizForm(forms.ModelForm):
         label="Questions (GIFT)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 30, "class": "vLargeTextField gift-source"}),
-        help_text="Edit the whole quiz here in Moodle's GIFT format; ::names:: keep each question's identity.",
+        help_text="Edit the whole quiz here in Moodle's GIFT format. A question keeps its identity by its "
+        "'// name:' line, else its [id:…], else its ::name::, else its text; change that and it becomes a new question.",
     )
     gift_file = forms.FileField(label="Or upload a GIFT file", required=False)
 
