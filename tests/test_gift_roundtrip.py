@@ -254,3 +254,22 @@ def test_every_bundled_answer_and_feedback_renders_as_markdown_would():
     for t in texts:
         full = render_markdown(t).strip()
         assert render_inline(t) == (full[3:-4] if full.count("<p>") == 1 and full.startswith("<p>") else full)
+
+
+@pytest.mark.parametrize(
+    "source, line, message",
+    [
+        (f"::{'n' * 256}:: Q?{{T}}\n", 1, "the name is 256 characters long; the limit is 255"),
+        (f"// [id:{'i' * 101}]\n::q:: Q?{{T}}\n", 2, "the [id:] is 101 characters long; the limit is 100"),
+        (f"$CATEGORY: {'c' * 501}\n\n::q:: Q?{{T}}\n", 3, "the $CATEGORY path is 501 characters long; the limit is 500"),
+        (f"::q:: Q?{{=a #{'f' * 1001} ~b}}\n", 1, "a feedback is 1,001 characters long; the limit is 1,000"),
+    ],
+)
+def test_a_moodle_field_longer_than_its_column_is_refused_with_its_line(quiz, source, line, message):
+    from lessons.content_files import ContentError
+
+    before = list(Question.objects.values_list("pk", "name", "archived"))
+    with pytest.raises(ContentError) as info:
+        import_quiz(quiz, source)
+    assert f"line {line}: {message}" in str(info.value)
+    assert list(Question.objects.values_list("pk", "name", "archived")) == before

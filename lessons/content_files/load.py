@@ -232,6 +232,26 @@ def quiz_problems(text, data, src=None) -> list:
             check_weights(q.kind, [row["weight"] for row in answer_rows(q)])
         except ValidationError as exc:
             problems.extend(f"{where}: {m}" for m in exc.messages)
+        problems.extend(f"{where}: {m}" for m in _too_long(q))
+    return problems
+
+
+LIMITED = [(Question, "title", "the name"), (Question, "idnumber", "the [id:]"), (Question, "category", "the $CATEGORY path"),
+           (Choice, "text", "an answer"), (Choice, "match", "a match"), (Choice, "feedback", "a feedback")]
+
+
+def _too_long(q) -> list:
+    """Text longer than its column (PostgreSQL would refuse the row), as messages."""
+    values = {"title": [q.title], "idnumber": [q.idnumber], "category": [q.category]}
+    for row in answer_rows(q):
+        for key in ("text", "match", "feedback"):
+            values.setdefault(key, []).append(row[key])
+    problems = []
+    for model, name, label in LIMITED:
+        limit = model._meta.get_field(name).max_length
+        longest = max((len(v) for v in values.get(name, [])), default=0)
+        if longest > limit:
+            problems.append(f"{label} is {longest:,} characters long; the limit is {limit:,}")
     return problems
 
 
