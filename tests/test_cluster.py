@@ -60,6 +60,17 @@ def answer_lines(app) -> list[str]:
     return ANSWER_LINE.findall(app.log.read_text())
 
 
+def answers_handled(cluster, before: list, expected: int) -> list[int]:
+    """Answer POSTs each app server logged since `before` (counts). gunicorn writes a
+    request's line after sending the response, so wait up to 10 s for `expected` of them."""
+    deadline = time.monotonic() + 10
+    while True:
+        handled = [len(answer_lines(app)) - b for app, b in zip(cluster.apps, before)]
+        if sum(handled) >= expected or time.monotonic() > deadline:
+            return handled
+        time.sleep(0.05)
+
+
 def assert_stored_once(run):
     assert run.acknowledged, "no answer went through"
     saved = list(Answer.objects.using("cluster").values_list("attempt_id", "question_id"))
@@ -150,7 +161,7 @@ def test_answers_through_the_load_balancer_land_on_both_servers_and_are_stored_o
     run = Run(cluster.url, QUIZ, learners=6, seconds=6, context=cluster.nginx.ssl_context()).start().join()
     assert run.server_errors == [] and run.connection_errors == []
     assert_stored_once(run)
-    handled = [len(answer_lines(app)) - b for app, b in zip(cluster.apps, before)]
+    handled = answers_handled(cluster, before, len(run.acknowledged))
     assert all(n > 0 for n in handled), f"answer POSTs per app server: {handled}"
     assert sum(handled) >= len(run.acknowledged)
 
@@ -167,7 +178,7 @@ def test_a_resent_answer_gets_the_stored_feedback_from_either_server(cluster):
     replies = [learner.post(QUIZ + "answer/", form, headers={"HX-Request": "true"}) for _ in range(4)]
     assert [status for status, _ in replies] == [200] * 4
     assert len({body for _, body in replies}) == 1 and 'id="quiz-card"' in replies[0][1]
-    handled = [len(answer_lines(app)) - b for app, b in zip(cluster.apps, before)]
+    handled = answers_handled(cluster, before, 4)
     assert all(handled) and sum(handled) == 4, f"answer POSTs per app server: {handled}"
     stored = Answer.objects.using("cluster").filter(attempt_id=int(form["attempt"]), question_id=int(form["question"]))
     assert stored.count() == 1
