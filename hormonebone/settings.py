@@ -155,6 +155,7 @@ TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "lessons.throttling.client_ip"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = envbool("AXES_ENABLED", "1")
+AXES_LOCKOUT_TEMPLATE = "learners/locked_out.html"  # the site's page (status 429), for learners and staff alike
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -176,6 +176,8 @@ def test_the_learner_sign_in_form_locks_out_after_the_failure_limit(client, smal
     assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
     response = sign_in(client)  # the right password, during the lockout
     assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many sign-in attempts" in page and "Try again in 15 minutes." in page and 'href="/account/password-reset/"' in page
     assert "_auth_user_id" not in client.session
 
 
@@ -283,6 +285,20 @@ def test_a_clash_of_review_items_keeps_the_one_reviewed_more_recently(client, sm
     sign_in(laptop)
     item = ReviewItem.objects.get()
     assert (item.pk, item.review_count, item.learner) == (kept.pk, 3, account_learner_id(User.objects.get()))
+
+
+def test_two_unfinished_attempts_at_one_quiz_are_both_kept_and_the_later_one_resumes(client, small_course):
+    sign_up(client)
+    client.post(QUIZ + "start/")  # the account's attempt, left unanswered
+    client.post("/account/sign-out/")
+    laptop = Client()
+    take_quiz(laptop, right=(True,))  # this browser's, started later, one answer given
+    later = Attempt.objects.get(learner__regex=r"^[0-9a-f]{32}$")
+    sign_in(laptop)
+    assert Attempt.objects.filter(user__username="lena", finished_at__isnull=True).count() == 2
+    assert "Question 2 of 3" in laptop.get(QUIZ).content.decode()
+    assert Answer.objects.get().attempt_id == later.pk
+    assert laptop.get("/me/").content.decode().count("not finished") == 2
 
 
 def test_signing_in_twice_changes_nothing(client, small_course):

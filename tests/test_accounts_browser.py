@@ -12,7 +12,7 @@ from django.utils import timezone
 from lessons.models import ReviewItem
 
 from .conftest import PASSWORD
-from .test_browser import site  # noqa: F401 (a fixture)
+from .test_browser import axe_violations, site  # noqa: F401 (site is a fixture)
 from .test_loop_browser import answer
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -104,19 +104,22 @@ def test_anonymous_work_moves_to_the_account_and_every_device_sees_the_same(new_
 
 @pytest.mark.parametrize("path", ["/account/sign-up/", "/account/sign-in/", "/account/password-reset/", "/me/"])
 def test_account_pages_fit_a_phone_when_signed_out(new_page, site, path):
-    page = new_page(viewport=PHONE)
+    page = new_page(viewport=PHONE, bypass_csp=True)  # bypass_csp lets axe's injected script run
     page.goto(site + path)
     assert page.locator("h1").is_visible()
     assert fits(page)
+    assert axe_violations(page) == []
 
 
 def test_account_pages_fit_a_phone_when_signed_in_with_a_long_name(new_page, site):
     from django.contrib.auth.models import User
 
     User.objects.create_user("a-rather-long-learner-name-2026", password=PASSWORD)
-    page = new_page(viewport=PHONE)
+    page = new_page(viewport=PHONE, bypass_csp=True)
     sign_in(page, site, "a-rather-long-learner-name-2026")
     for path in ("/", "/me/", "/account/password/", "/me/delete/", TIER):
         page.goto(site + path)
         assert page.locator(".account-nav").get_by_role("button", name="Sign out").is_visible()
         assert fits(page), f"{path} overflows 390 px"
+        if path != TIER:  # the tier page has its own axe test
+            assert axe_violations(page) == [], path
