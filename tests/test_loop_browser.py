@@ -35,6 +35,34 @@ def test_reading_a_tier_to_its_end_counts_it_and_continue_points_at_the_next_thi
     assert page.locator("#up-next-link").get_attribute("href") == "/lessons/beta/fundamentals/"
 
 
+def test_a_section_update_in_flight_never_takes_back_read(new_page, site):
+    """The section update (1.5 s after a heading is reached) is still on its way when "read"
+    falls due. Each response sets the progress cookie from the cookie its request carried, so
+    if both were sent at once and the section update answered last, "read" would be lost. The
+    test holds every progress request and lets them go latest first."""
+    page = new_page(viewport={"width": 800, "height": 500})
+    held, release = [], []
+    page.route("**/progress/", lambda route: route.continue_() if release else held.append(route))
+    page.clock.install()
+    page.goto(site + TIER)
+    page.evaluate("document.querySelector('#hormones').scrollIntoView({block: 'start'})")
+    page.clock.fast_forward("00:02")
+    for _ in range(100):  # the section update reaches the route (events arrive during calls)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    page.evaluate("document.querySelector('section.references').scrollIntoView({block: 'start'})")
+    page.clock.fast_forward("00:30")
+    page.wait_for_timeout(500)  # time for a second request to be sent, if it is sent at once
+    in_flight = len(held)
+    release.append(True)
+    for route in reversed(held):
+        route.continue_()
+    page.locator(".read-note").wait_for()
+    assert in_flight == 1, "the page sent a second progress request before the first was answered"
+    assert read_cards(page, site).locator(".status.read").count() == 1
+
+
 def test_opening_a_tier_without_reading_to_its_end_does_not_count(new_page, site):
     page = new_page(viewport={"width": 800, "height": 500})
     page.clock.install()

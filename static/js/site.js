@@ -283,6 +283,10 @@
 (function () {
   "use strict";
   var state = null;
+  // One progress request at a time: each response sets the progress cookie from the cookie
+  // its request carried, so two requests in flight would let the later answer undo the other
+  // (the section update could take back "read").
+  var queue = Promise.resolve();
 
   function csrfToken() {
     var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -296,10 +300,14 @@
     var key = data.toString();
     if (key === s.sent) return Promise.resolve(false);
     s.sent = key;
-    return fetch(s.url, {
-      method: "POST", body: data, credentials: "same-origin", keepalive: true,
-      headers: { "X-CSRFToken": csrfToken() }
-    }).then(function (r) { return r.ok; }, function () { return false; });
+    var request = queue.then(function () {
+      return fetch(s.url, {
+        method: "POST", body: data, credentials: "same-origin", keepalive: true,
+        headers: { "X-CSRFToken": csrfToken() }
+      }).then(function (r) { return r.ok; }, function () { return false; });
+    });
+    queue = request;
+    return request;
   }
 
   function announceRead(s) {
