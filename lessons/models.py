@@ -81,6 +81,7 @@ class Tier(models.TextChoices):
 
 
 TIERS = [t.value for t in Tier]
+TIER_CHOICES = [(t.value, t.label) for t in Tier]
 
 
 class Status(models.TextChoices):
@@ -91,6 +92,13 @@ class Status(models.TextChoices):
 class LessonQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def with_tier_texts(self):
+        """Each lesson's tier texts prefetched (id and tier), each with `has_quiz`: what a reader's
+        status row needs (learners.progress.tier_rows). Two queries."""
+        has_quiz = models.Exists(Quiz.objects.filter(text=models.OuterRef("pk")))
+        texts = TierText.objects.only("pk", "tier", "lesson_id").annotate(has_quiz=has_quiz)
+        return self.prefetch_related(models.Prefetch("tiers", queryset=texts))
 
     def visible_to(self, user):
         """Published lessons, and drafts too for staff who may edit lessons."""

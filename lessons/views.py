@@ -4,7 +4,7 @@ import logging
 from collections import defaultdict
 
 from django.db import DatabaseError, connection
-from django.db.models import Exists, Max, OuterRef, Prefetch
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,11 +18,10 @@ from django.views.decorators.vary import vary_on_headers
 from . import glossary_filter, page_cache, search, sections
 from .learners import progress
 from .forms import PlaceForm
-from .models import TIERS, Attempt, Lesson, Quiz, ReviewItem, Status, Term, Tier, TierText, can_see_drafts
+from .models import TIER_CHOICES, TIERS, Attempt, Lesson, ReviewItem, Status, Term, Tier, TierText, can_see_drafts
 from .page_cache import render_page
 
 logger = logging.getLogger(__name__)
-TIER_CHOICES = [(t, Tier(t).label) for t in TIERS]
 # Who each depth is written for, short enough for the depth control at 360 px.
 TIER_AUDIENCE = {Tier.FUNDAMENTALS: "Anyone", Tier.INTERMEDIATE: "Students", Tier.ACADEMIC: "Med/bio"}
 
@@ -42,12 +41,7 @@ def course_map(request: HttpRequest) -> HttpResponse:
 def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpResponse:
     """2 queries; 4 for a learner with an id (best scores, reviews due); one more when
     "Continue" names the section the reader got to."""
-    has_quiz = Exists(Quiz.objects.filter(text=OuterRef("pk")))
-    lessons = list(
-        Lesson.objects.visible_to(request.user).prefetch_related(
-            Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id").annotate(has_quiz=has_quiz))
-        )
-    )
+    lessons = list(Lesson.objects.visible_to(request.user).with_tier_texts())
     read, places = progress.tiers_read(request), progress.places(request)
     best = {}
     learner = progress.existing_learner_id(request)
@@ -62,20 +56,7 @@ def _render_course_map(request: HttpRequest, marks: dict | None = None) -> HttpR
     depth = progress.preferred_depth(request)
     course = []
     for number, lesson in enumerate(lessons, start=1):
-        texts = {t.tier: t for t in lesson.tiers.all()}
-        tiers = []
-        for tier, label in TIER_CHOICES:
-            text = texts.get(tier)
-            if text is None:
-                continue
-            key = f"{lesson.slug}/{tier}"
-            score = best.get(text.pk)
-            tiers.append({
-                "tier": tier, "label": label, "text": text, "key": key,
-                "read": key in read, "started": key in places and key not in read,
-                "section": places.get(key, ""), "has_quiz": text.has_quiz,
-                "best": score, "passed": bool(score and score[1]),
-            })
+        tiers = progress.tier_rows(lesson, read, places, best)
         steps = len(tiers) + sum(t["has_quiz"] for t in tiers)
         done = sum(t["read"] for t in tiers) + sum(t["passed"] for t in tiers)
         course.append({

@@ -12,17 +12,17 @@ from django import forms
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..models import TIERS, Attempt, Lesson, Quiz, ReadingState, ReviewItem, Tier, TierProgress, TierText
+from ..models import TIER_CHOICES, Attempt, Lesson, ReadingState, ReviewItem, TierProgress
 from . import progress
 
-TIER_LABELS = {t: Tier(t).label for t in TIERS}
+TIER_LABELS = dict(TIER_CHOICES)
 
 
 def attempts_of(request: HttpRequest):
@@ -46,37 +46,17 @@ def due_reviews(request: HttpRequest) -> list:
 def my_learning(request: HttpRequest) -> HttpResponse:
     """The page: 2 queries for the lessons, 1 for the attempts, 1 for the reviews due, 2 for an
     account's progress."""
-    has_quiz = Exists(Quiz.objects.filter(text=OuterRef("pk")))
-    lessons = list(
-        Lesson.objects.visible_to(request.user).prefetch_related(
-            Prefetch("tiers", queryset=TierText.objects.only("pk", "tier", "lesson_id").annotate(has_quiz=has_quiz))
-        )
-    )
+    lessons = list(Lesson.objects.visible_to(request.user).with_tier_texts())
     attempts = list(
         attempts_of(request).select_related("quiz__text__lesson").order_by("-started_at", "-pk")
     )
     read, places = progress.tiers_read(request), progress.places(request)
-    best, pass_marks = {}, {}
+    best = {}
     for attempt in attempts:
-        pass_marks[attempt.quiz.text_id] = attempt.quiz.pass_mark
-        if attempt.score is not None and attempt.score > best.get(attempt.quiz.text_id, -1):
-            best[attempt.quiz.text_id] = attempt.score
-    rows = []
-    for lesson in lessons:
-        texts = {t.tier: t for t in lesson.tiers.all()}
-        tiers = []
-        for tier in TIERS:
-            text = texts.get(tier)
-            if text is None:
-                continue
-            key = f"{lesson.slug}/{tier}"
-            score = best.get(text.pk)
-            tiers.append({
-                "tier": tier, "label": TIER_LABELS[tier], "read": key in read,
-                "started": key in places and key not in read, "has_quiz": text.has_quiz,
-                "best": score, "passed": score is not None and score >= pass_marks[text.pk],
-            })
-        rows.append({"lesson": lesson, "tiers": tiers})
+        text_id = attempt.quiz.text_id
+        if attempt.score is not None and attempt.score > best.get(text_id, (-1, False))[0]:
+            best[text_id] = (attempt.score, attempt.score >= attempt.quiz.pass_mark)
+    rows = [{"lesson": lesson, "tiers": progress.tier_rows(lesson, read, places, best)} for lesson in lessons]
     history = [
         {
             "attempt": a, "lesson": a.quiz.text.lesson, "label": TIER_LABELS.get(a.quiz.text.tier, a.quiz.text.tier),

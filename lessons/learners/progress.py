@@ -19,7 +19,7 @@ import uuid
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ..models import TIERS, ReadingState, Tier, TierProgress
+from ..models import TIER_CHOICES, TIERS, ReadingState, Tier, TierProgress
 
 
 def account_learner_id(user) -> str:
@@ -158,3 +158,23 @@ def known_depth(request: HttpRequest) -> str | None:
     """The reader's depth once they have opened or read a tier; None for a new reader."""
     state = _state(request)
     return preferred_depth(request) if state.get("depth") or state.get("recent") else None
+
+
+def tier_rows(lesson, read: set, places: dict, best: dict) -> list[dict]:
+    """A lesson's tiers (from Lesson.objects.with_tier_texts()) with this reader's status, for
+    the course map and My learning. `best` maps a tier text's id to (best score, passed)."""
+    texts = {t.tier: t for t in lesson.tiers.all()}
+    rows = []
+    for tier, label in TIER_CHOICES:
+        text = texts.get(tier)
+        if text is None:
+            continue
+        key = f"{lesson.slug}/{tier}"
+        score, passed = best.get(text.pk, (None, False))
+        rows.append({
+            "tier": tier, "label": label, "text": text, "key": key,
+            "read": key in read, "started": key in places and key not in read,
+            "section": places.get(key, ""), "has_quiz": text.has_quiz,
+            "best": score, "passed": passed,
+        })
+    return rows
