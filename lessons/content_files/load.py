@@ -256,7 +256,12 @@ def _too_long(q) -> list:
 
 
 def _load_quiz(text, data, defaults, summary, errors, src=None):
-    errors.extend(quiz_problems(text, data, src))
+    problems = quiz_problems(text, data, src)
+    if problems:
+        # The import fails and rolls back; writing these rows first would be refused by
+        # PostgreSQL (a text longer than its column) before the problems could be reported.
+        errors.extend(problems)
+        return
     pass_mark = data.pass_mark if data.pass_mark is not None else defaults.get("pass_mark", 70)
     shuffle = data.shuffle if data.shuffle is not None else defaults.get("shuffle", True)
     quiz, _ = _upsert(Quiz, {"text": text}, {"pass_mark": pass_mark, "shuffle": shuffle}, summary, "quizzes")
