@@ -63,6 +63,34 @@ def test_a_section_update_in_flight_never_takes_back_read(new_page, site):
     assert read_cards(page, site).locator(".status.read").count() == 1
 
 
+@pytest.fixture
+def bundled_site(live_server, bundled_course):
+    return live_server.url
+
+
+def test_reading_to_the_end_counts_on_a_tier_with_an_evidence_legend(new_page, bundled_site):
+    """The legend's heading comes after the last section; sent as the place reached, the
+    server refused the whole beacon (400, "no section 'evidence-legend-h'") and the tier was
+    never counted."""
+    tier = "/lessons/calcium-hormones/academic/"
+    page = new_page(viewport={"width": 390, "height": 844})
+    replies = []
+    page.on("response", lambda r: replies.append(r.status) if r.url.endswith("/progress/") else None)
+    page.clock.install()
+    page.goto(bundled_site + tier)
+    assert page.locator("#evidence-legend-h").count() == 1
+    # Scrolling down the page, the legend's heading passes the top half of the screen.
+    page.evaluate("document.querySelector('#evidence-legend-h').scrollIntoView({block: 'start'})")
+    page.clock.fast_forward("00:02")
+    page.evaluate("document.querySelector('section.references').scrollIntoView({block: 'start'})")
+    page.clock.fast_forward("01:00")
+    page.locator(".read-note").wait_for()
+    assert 400 not in replies
+    page.goto(bundled_site + "/")
+    card = page.locator(".lesson-card", has_text="Calcium")
+    assert card.locator(".status.read").count() == 1
+
+
 def test_opening_a_tier_without_reading_to_its_end_does_not_count(new_page, site):
     page = new_page(viewport={"width": 800, "height": 500})
     page.clock.install()

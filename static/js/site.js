@@ -347,7 +347,9 @@
       section: "", furthest: -1, sent: "", done: false, timer: null, debounce: null
     };
     var headings = Array.prototype.filter.call(prose.querySelectorAll("h2[id]"), function (h) {
-      return !h.closest("section.references, .footnote");
+      // The page's own headings, not those of the evidence legend, references or footnotes:
+      // only the tier's sections are places the server knows (it refuses any other).
+      return !h.closest("section.references, .footnote, .evidence-legend");
     });
     var children = Array.prototype.filter.call(prose.children, function (el) { return !el.classList.contains("tips"); });
     var end = prose.querySelector("section.references, .footnote") || children[children.length - 1] || article.querySelector(".quiz-cta");
