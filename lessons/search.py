@@ -332,7 +332,7 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
     """Glossary terms and lesson sections matching query, best first, on this database's engine.
 
     `drafts` includes unpublished lessons (for staff); `tier` is the reader's preferred
-    depth: a section that exists at that depth links there, whichever depth matched. Five queries at most.
+    depth: a section that matched at that depth (among others) is shown there. Five queries at most.
     """
     results = Results(query=" ".join(clean_words(query)))
     glossary = Glossary.current()
@@ -348,10 +348,6 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
         for hit in results.sections:
             hit.snippet = highlight(snippets.get(hit.id, ""))
         _add_depths(results.sections)
-        if tier:
-            for hit in results.sections:
-                if hit.tier != tier and tier in hit.depths:
-                    hit.tier, hit.anchor = tier, hit.depths[tier]
     if not results:
         results.suggestion = _suggest(words, glossary, engine)
     return results

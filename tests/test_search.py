@@ -4,7 +4,7 @@ cases on SQLite (FTS5) and on PostgreSQL (tsvector, pg_trgm)."""
 import pytest
 from django.db import connection
 
-from lessons.models import Lesson, Status, TierText
+from lessons.models import TIERS, Lesson, Status, TierText
 from lessons.search import search, sections_of
 
 pytestmark = pytest.mark.django_db
@@ -108,13 +108,29 @@ def test_a_section_found_at_one_depth_offers_the_others(course, client):
 
 
 def test_a_reader_gets_results_at_the_depth_they_read(course, client):
-    hit = next(h for h in search("calcitonin minutes").sections if h.key == "calcitonin")
-    other = sorted(set(hit.depths) - {hit.tier})[0]
-    assert f'href="/lessons/calcium-hormones/{hit.tier}/#{hit.anchor}"' in page(client, "calcitonin minutes")
-    client.get(f"/lessons/calcium-hormones/{other}/")  # the reader opens the other depth
-    html = page(client, "calcitonin minutes")
-    assert f'<h3><a href="/lessons/calcium-hormones/{other}/#{hit.depths[other]}">' in html
-    assert f'<a href="/lessons/calcium-hormones/{hit.tier}/#{hit.anchor}">{hit.tier.capitalize()}</a>' in html  # offered
+    """A section that matched at several depths is shown at the reader's, with that depth's
+    heading; the other depths are offered beside it."""
+    hits = {d: next(h for h in search("calcitonin", tier=d).sections if h.key == "calcitonin") for d in TIERS}
+    matched = [d for d, hit in hits.items() if hit.tier == d]
+    assert len(matched) >= 2, "calcitonin should match at two depths at least"
+    depth = matched[-1]
+    client.get(f"/lessons/calcium-hormones/{depth}/")  # the reader opens that depth
+    hit = hits[depth]
+    html = page(client, "calcitonin")
+    assert f'<h3><a href="/lessons/calcium-hormones/{depth}/#{hit.anchor}">{hit.heading}</a></h3>' in html
+    other = matched[0]
+    assert f'<a href="/lessons/calcium-hormones/{other}/#{hit.depths[other]}">{other.capitalize()}</a>' in html
+
+
+def test_a_section_is_never_shown_with_another_depths_heading(course, client):
+    """The reader's depth is used only where that depth matched: a heading and snippet always
+    belong to the page the link opens (the forced switch showed Academic text under a
+    Fundamentals link)."""
+    client.get("/lessons/bone-is-alive/fundamentals/")
+    for hit in search("osteocyte", tier="fundamentals").sections:
+        text = TierText.objects.get(lesson__slug=hit.lesson_slug, tier=hit.tier)
+        heading = next(item["name"] for item in text.toc if item["id"] == hit.anchor) if hit.anchor else None
+        assert heading is None or heading == hit.heading, (hit.lesson_slug, hit.tier, hit.heading, heading)
 
 
 HOSTILE = ["", " ", "a", "é", "x" * 10240, '"', '""', "*", "NEAR(", "-", "(", ")", '"osteoclst', "\x00", "AND OR NOT", '"*-()"', "'; --"]
