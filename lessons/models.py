@@ -6,6 +6,7 @@ content valid live here, in `clean()` and the `check_*` helpers, and are used by
 admin, the importer and GIFT alike.
 """
 
+import html
 import re
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils.html import strip_tags
 from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
@@ -481,6 +483,12 @@ class Question(ContentModel):
     def __str__(self):
         return self.name
 
+    @property
+    def plain_text(self) -> str:
+        """The question as one line of plain text (tags dropped, entities decoded), for listings
+        that escape it once: the results map, the statistics page."""
+        return plain_text(self.text_html)
+
     def grade(self, choice_ids):
         """Fraction of credit, 0 to 1, for the chosen choice ids (already validated)."""
         weights = {c.pk: c.weight for c in self.choices.all()}
@@ -540,6 +548,23 @@ class Choice(ContentModel):
     @property
     def correct(self):
         return self.weight > 0
+
+    @property
+    def label(self) -> str:
+        """What a listing shows for this answer: its text as plain text, a matching pair, or a
+        numerical answer's value with its tolerance or range."""
+        if self.match:
+            return f"{plain_text(self.text_html)} → {self.match}" if self.text else self.match
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum.normalize():f} to {self.maximum.normalize():f}"
+        if self.value is not None:
+            tolerance = f" ± {self.tolerance.normalize():f}" if self.tolerance else ""
+            return f"{self.value.normalize():f}{tolerance}"
+        return self.text if self.question.kind in ("numerical", "shortanswer") else plain_text(self.text_html)
+
+
+def plain_text(markup: str) -> str:
+    return html.unescape(strip_tags(markup)).strip()
 
 
 def check_weights(kind: str, weights: list) -> None:

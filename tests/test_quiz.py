@@ -3,6 +3,7 @@
 import re
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from lessons.quizzes import gift
 from lessons.content_files import CONTENT_DIR
-from lessons.models import Answer, Attempt, Question, Quiz
+from lessons.models import Answer, Attempt, Choice, Question, Quiz
 from lessons.quizzes.stats import quiz_statistics
 
 from .learners import Learner
@@ -378,6 +379,36 @@ def test_statistics_count_highest_attempts_leave_out_staff_and_show_quiz_figures
     page = admin_client.get(f"/admin/lessons/quiz/{quiz.pk}/statistics/?attempts=first").content.decode()
     assert "Cronbach" in page and "Likely to be poor" in page  # q2's efficiency is -9.09 on first attempts
     assert '<option value="first" selected>' in page
+
+
+def test_statistics_show_html_questions_and_numerical_answers_as_text(small_course, admin_client):
+    quiz = Quiz.objects.get(text__lesson__slug="beta", text__tier="academic")
+    q1, q2, _ = quiz.questions.order_by("position")
+    q1.text, q1.text_format = "<p>Osteoclasts derive from which <strong>lineage</strong> & why?</p>", "html"
+    q1.save()
+    q2.kind = "numerical"
+    q2.save()
+    q2.choices.all().delete()
+    Choice.objects.create(question=q2, weight=100, value=Decimal("2.4"), tolerance=Decimal("0.2"))
+    attempt = Attempt.objects.create(quiz=quiz, learner="A", finished_at=timezone.now(), score=100)
+    Answer.objects.create(attempt=attempt, question=q2, selected=[q2.choices.get().pk], response="2.5", score=1)
+    page = admin_client.get(f"/admin/lessons/quiz/{quiz.pk}/statistics/").content.decode()
+    assert "Osteoclasts derive from which lineage &amp; why?" in page
+    assert "&lt;strong&gt;" not in page and "&lt;p&gt;" not in page
+    assert "2.4 ± 0.2" in page
+
+
+def test_the_results_map_shows_question_text_escaped_once(client, small_course):
+    question = Question.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").order_by("position").first()
+    question.text = 'Which cell, osteocyte & its role ("5 < 6")?'
+    question.save()
+    attempt = start(client)
+    for q in attempt.quiz.questions.all():
+        client.post(URL + "answer/", {"attempt": attempt.pk, "question": q.pk, "choice": q.choices.first().pk})
+    page = client.get(URL).content.decode()
+    assert "Question by question" in page
+    assert "osteocyte &amp; its role (&quot;5 &lt; 6&quot;)?" in page
+    assert "&amp;amp;" not in page and "&amp;lt;" not in page
 
 
 def statistics_url():
