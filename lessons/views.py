@@ -143,6 +143,8 @@ def _section_name(text_pk: int, section: str) -> str:
 
 @require_safe
 def lesson_redirect(request: HttpRequest, slug: str) -> HttpResponse:
+    if not Lesson.objects.visible_to(request.user).filter(slug=slug).exists():
+        raise Http404("No such lesson.")
     return redirect("tier", slug, progress.preferred_depth(request))
 
 

@@ -121,6 +121,12 @@ def test_search_live_results_update_the_url_and_the_form_works_without_js(new_pa
     expect(page.locator("#search-results")).to_contain_text("In the lessons")
     assert page.locator("#search-results mark", has_text="osteoclast").count() > 0
     assert not_reloaded(page) and page.url.endswith("/search/?q=osteocl")
+    box = page.get_by_label("Search the lessons and the glossary")
+    box.fill("osteoblast")
+    expect(page).to_have_url(re.compile(r"q=osteoblast$"))
+    page.go_back()  # htmx restores the earlier results; the box must say what they are for
+    expect(page).to_have_url(re.compile(r"q=osteocl$"))
+    expect(box).to_have_value("osteocl")
     plain = new_page(java_script_enabled=False)
     plain.goto(f"{site}/")
     plain.locator("#site-q").fill("osteoblast")

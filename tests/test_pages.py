@@ -126,6 +126,11 @@ def test_history_restore_request_gets_the_full_page(learner_client, small_course
     assert "<html" in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/lessons/nope/", "/lessons/nope/fundamentals/"])
+def test_an_unknown_lesson_is_404_at_once_not_after_a_redirect(learner_client, small_course, path):
+    assert learner_client.get(path).status_code == 404
+
+
 def test_lesson_url_redirects_to_the_depth_last_read(learner_client, small_course):
     assert learner_client.get("/lessons/alpha/")["Location"] == "/lessons/alpha/fundamentals/"
     learner_client.get("/lessons/alpha/academic/")

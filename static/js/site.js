@@ -252,6 +252,12 @@
   document.addEventListener("htmx:beforeHistorySave", cleanForHistory);
   document.addEventListener("htmx:beforeSwap", hide);
   document.addEventListener("htmx:historyRestore", ready);
+  // A restored page keeps the search box's value attribute from when it was first served,
+  // not what was typed: put back the query its URL and results are for.
+  document.addEventListener("htmx:historyRestore", function () {
+    var box = document.getElementById("search-q");
+    if (box) box.value = new URLSearchParams(location.search).get("q") || "";
+  });
   document.addEventListener("htmx:afterSettle", function (e) {
     var target = e.detail && e.detail.elt;
     if (target && target.id === "lesson") {
