@@ -47,7 +47,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.text import slugify
 
-SPECIAL = "~=#{}:"
 SETTING = re.compile(r"^//\s*(section|name|pass_mark|shuffle)\s*:\s*(.*?)\s*$")
 FORMATS = ("moodle", "html", "plain", "markdown")
 KINDS = ("single", "multiple", "truefalse", "matching", "numerical", "shortanswer")
@@ -147,8 +146,11 @@ def unescape(text):
     return re.sub(r"\\([~=#{}:\\n])", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
 
 
+_SPECIAL = re.compile(r"([~=#{}:\\])")
+
+
 def escape(text):
-    return "".join("\\" + c if c in SPECIAL or c == "\\" else c for c in text).replace("\r", "").replace("\n", "\\n")
+    return _SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "\\n")
 
 
 def decode(data, filename="GIFT file"):
@@ -169,24 +171,18 @@ def is_moodle_grade(percent):
     return any(abs(abs(Decimal(percent)) - g) < MOODLE_GRADE_TOLERANCE for g in MOODLE_GRADES)
 
 
+_ESCAPED = re.compile(r"\\([\\~=#{}:n])")
+_PRIVATE = re.compile("[" + "".join(_RESTORE) + "]")
+
+
 def _protect(text):
-    out, i = [], 0
-    while i < len(text):
-        pair = text[i : i + 2]
-        if pair == "\\\\":
-            out.append("\\")
-            i += 2
-        elif len(pair) == 2 and pair[0] == "\\" and pair[1] in _ESCAPES:
-            out.append(_ESCAPES[pair[1]])
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+    """Each escaped character becomes its private-use stand-in and a doubled backslash one
+    backslash, read left to right as Moodle does."""
+    return _ESCAPED.sub(lambda m: "\\" if m.group(1) == "\\" else _ESCAPES[m.group(1)], text)
 
 
 def _restore(text):
-    return "".join(_RESTORE.get(c, c) for c in text)
+    return _PRIVATE.sub(lambda m: _RESTORE[m.group()], text)
 
 
 def _with_format(text, default):
@@ -319,7 +315,7 @@ def _parse_block(block, quiz, moodle):
     text = "\n".join(body).strip()
     if not text:
         return None
-    if any(c in _RESTORE for c in text):
+    if _PRIVATE.search(text):
         raise GiftError(first, "the text contains characters from the private-use range U+E000-U+E006")
     text = _protect(text)
     if text.startswith("$CATEGORY:"):
