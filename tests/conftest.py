@@ -78,12 +78,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
             config = [(connection, old_name, True)]
         else:
             config = setup_databases(verbosity=request.config.option.verbose, interactive=False)
-            copy = kept.with_suffix(f".{os.getpid()}")
-            copy.unlink(missing_ok=True)
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM INTO %s", [str(copy)])
-            _keep(kept, copy.read_bytes())
-            copy.unlink()
+                _keep(kept, lambda path: cursor.execute("VACUUM INTO %s", [str(path)]))
     yield
     with django_db_blocker.unblock():
         teardown_databases(config, verbosity=request.config.option.verbose)
@@ -301,10 +297,12 @@ def _digest(*folders):
     return digest.hexdigest()[:16]
 
 
-def _keep(kept: Path, data: bytes):
-    """Writes a file of var/ atomically (xdist workers race) and removes its stale versions."""
+def _keep(kept: Path, write):
+    """Makes a file of var/ with write(path), atomically (xdist workers race), and removes
+    its stale versions."""
     partial = kept.with_suffix(f".{os.getpid()}")
-    partial.write_bytes(data)
+    partial.unlink(missing_ok=True)
+    write(partial)
     partial.replace(kept)
     for stale in kept.parent.glob(kept.name.rsplit("-", 1)[0] + "-*" + kept.suffix):
         if stale != kept:
@@ -323,7 +321,7 @@ def course_rows(course_dir, name):
     if kept.exists():
         return pickle.loads(kept.read_bytes())
     rows = CourseRows(course_dir)
-    _keep(kept, pickle.dumps(rows))
+    _keep(kept, lambda path: path.write_bytes(pickle.dumps(rows)))
     return rows
 
 
