@@ -6,6 +6,7 @@ production settings (deploy/gunicorn.conf.py, 2 workers), killed at the end; the
 whole cluster (nginx, app servers, PostgreSQL, Redis) with two app servers and with one.
 It is a report, so it exits 0 even when a target fails; non-zero only if setup or the
 server fails. BENCH_SECONDS (default 8) sets the duration of each load run.
+`python -m tests.bench search` runs only the search measurement (both databases, 1x and 10x).
 """
 
 import gzip
@@ -613,7 +614,7 @@ def measure_search(tmp: Path, databases: list):
             else:
                 env = child_env(tmp, url)
                 wipe_postgres(env)
-            prepare_site(env, static=False)
+            prepare_site(env, static=not (tmp / "static").exists())  # collected once (the main run did it already)
             if times > 1:
                 grow = [sys.executable, "manage.py", "shell", "-c", GROW_COURSE.format(times=times)]
                 subprocess.run(grow, cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
@@ -641,7 +642,7 @@ def measure_search(tmp: Path, databases: list):
                   f"p95 {p95:5.1f} ms (trivial p95 {trivial_p95:.1f} ms) {verdict if times == 10 else ''}".rstrip())
 
 
-def main():
+def main(only_search=False):
     started = time.monotonic()
     print_machine()
     sys.path.insert(0, str(ROOT))
@@ -659,7 +660,7 @@ def main():
         else:
             print("PostgreSQL: not measured, no /usr/lib/postgresql/*/bin on this machine\n")
         try:
-            for i, (database, url) in enumerate(databases):
+            for i, (database, url) in enumerate([] if only_search else databases):
                 env = child_env(tmp, url)
                 prepare_site(env, static=i == 0)
                 port = free_port()
@@ -681,11 +682,14 @@ def main():
         finally:
             if postgres is not None:
                 postgres.stop()
-        measure_cluster(tmp)
-        measure_glossary_linking(child_env(tmp, databases[0][1]))
+        if not only_search:
+            measure_cluster(tmp)
+            measure_glossary_linking(child_env(tmp, databases[0][1]))
     print(f"\nbench finished in {time.monotonic() - started:.0f} s")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:] not in ([], ["search"]):
+        sys.exit(f"usage: python -m tests.bench [search]  (got {' '.join(sys.argv[1:])!r})")
+    sys.exit(main(only_search=sys.argv[1:] == ["search"]))
