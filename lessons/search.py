@@ -23,12 +23,13 @@ word into \\w tokens, and the engine's query is built here from those tokens.
 import difflib
 import html
 import re
+import threading
 from dataclasses import dataclass, field
 
+import Stemmer
 from django.apps import apps
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, models
-from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -38,8 +39,10 @@ MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
 MAX_WORD_CHARS = 50
 OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # pasted boolean syntax: we search words only
-SECTION_LIMIT = 10  # each shown section costs a snippet: about a millisecond on SQLite
+SECTION_LIMIT = 10
 TERM_LIMIT = 12
+SNIPPET_CHARS = 180  # about the 24 words FTS5's snippet() gave
+SNIPPET_LEAD = 40  # characters of context kept before the first marked word
 MARK_START, MARK_END = "\x02", "\x03"  # snippet markers: escaped text cannot contain them
 SECTION_FTS, TERM_FTS = "lessons_section_fts", "lessons_term_fts"  # SQLite: one FTS5 table per kind
 
@@ -307,6 +310,7 @@ class SectionHit:
     key: str
     heading: str
     rank: float
+    body: str = field(default="", repr=False)
     snippet: SafeString = ""
     depths: dict = field(default_factory=dict)  # tier -> anchor, every tier that has this section
 
@@ -323,16 +327,145 @@ class Results:
 
 
 def highlight(snippet: str) -> SafeString:
-    """Escape the engine's snippet, then turn its markers into <mark> elements."""
+    """Escape a marked snippet, then turn its markers into <mark> elements."""
     safe = escape(snippet.replace(MARK_END + MARK_START, ""))
     return mark_safe(safe.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+
+
+_NEXT_TOKEN = re.compile(r"\W*(\w+)")
+_stemmers = threading.local()
+
+
+def stemmer(algorithm: str):
+    """This thread's Snowball stemmer (a Stemmer must not be shared between threads)."""
+    found = getattr(_stemmers, algorithm, None)
+    if found is None:
+        found = Stemmer.Stemmer(algorithm)
+        setattr(_stemmers, algorithm, found)
+    return found
+
+
+class Marker:
+    """Marks the query's words in a section's text and cuts a snippet around the best of them.
+
+    Snippets are made here from the stored text of the ten sections shown: FTS5's snippet()
+    and PostgreSQL's ts_headline() re-read and re-parse each section (1-2 ms a section at
+    10x). A word is marked where the engine matched it: by the engine's own stemmer
+    (`stem`), word by word for a phrase, as a prefix for the word being typed, in its own
+    case for an acronym. The engine's tokenizer and ours can differ at the edges (FTS5
+    folds diacritics; PostgreSQL drops stop words inside a phrase), so a rare match may go
+    unmarked; the snippet is still cut from the section and escaped.
+    """
+
+    def __init__(self, words, stem):
+        self.stem = stem
+        self.stems = {}  # token (lower case) -> stem, for this search
+        self.by_first = {}  # stem of an option's first token -> [(word index, [(stem, prefix or None) per token])]
+        self.prefixed = []  # options whose first token is the prefix being typed
+        acronyms = {}
+        for i, word in enumerate(words):
+            texts = [] if word.acronym else [word.text]
+            for text in [*texts, *word.names]:
+                tokens = re.findall(r"\w+", text.lower())
+                if not tokens:
+                    continue
+                tests = [(stem(t), None) for t in tokens]
+                if word.prefix and text is word.text:
+                    tests[-1] = (stem(tokens[-1]), tokens[-1])
+                if tests[0][1] is None:
+                    self.by_first.setdefault(tests[0][0], []).append((i, tests))
+                else:
+                    self.prefixed.append((i, tests))
+            for name in ([word.text] if word.acronym else []) + word.acronyms:
+                acronyms.setdefault(name, i)
+        # A token stemmed to s starts with s less its last letter (Porter turns a final "y" into "i").
+        starts = {first[:-1] or first for first in self.by_first}
+        starts |= {s for _, ((first, prefix), *_) in self.prefixed for s in (first[:-1] or first, prefix)}
+        self.candidates = (
+            re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(starts, key=len, reverse=True))) + r")\w*", re.I)
+            if starts else None
+        )
+        self.acronyms = acronyms
+        self.acronym_re = (
+            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(acronyms, key=len, reverse=True))) + r")(?!\w)")
+            if acronyms else None
+        )
+
+    def _stem(self, token: str) -> str:
+        stem = self.stems.get(token)
+        if stem is None:
+            stem = self.stems[token] = self.stem(token)
+        return stem
+
+    def _passes(self, token: str, test) -> bool:
+        stem, prefix = test
+        token = token.lower()
+        if prefix is None:
+            return self._stem(token) == stem
+        return token.startswith(prefix) or self._stem(token).startswith(stem)
+
+    def matches(self, body: str) -> list:
+        """(start, end, word index) of each marked stretch of body, in order, not overlapping."""
+        found = []
+        for m in self.candidates.finditer(body) if self.candidates else ():
+            options = self.by_first.get(self._stem(m.group().lower()), [])
+            options = options + [o for o in self.prefixed if self._passes(m.group(), o[1][0])] if self.prefixed else options
+            best = None
+            for i, tests in options:
+                end = m.end()
+                for test in tests[1:]:
+                    following = _NEXT_TOKEN.match(body, end)
+                    if not following or not self._passes(following.group(1), test):
+                        break
+                    end = following.end()
+                else:
+                    if best is None or end > best[1]:
+                        best = (m.start(), end, i)
+            if best:
+                found.append(best)
+        if self.acronym_re:
+            found += [(m.start(), m.end(), self.acronyms[m.group()]) for m in self.acronym_re.finditer(body)]
+        found.sort()
+        kept = []
+        for match in found:
+            if not kept or match[0] >= kept[-1][1]:
+                kept.append(match)
+        return kept
+
+    def snippet(self, body: str) -> str:
+        """About SNIPPET_CHARS of body around the stretch with the most different query words,
+        with MARK_START/MARK_END around each match and "…" where it was cut."""
+        matches = self.matches(body)
+        best, start, first = (0, 0), 0, 0
+        for i, match in enumerate(matches):
+            window_start = max(0, match[0] - SNIPPET_LEAD)
+            inside = [m for m in matches[i:] if m[1] <= window_start + SNIPPET_CHARS]
+            score = (len({m[2] for m in inside}), len(inside))
+            if score > best:
+                best, start, first = score, window_start, match[0]
+        if start > 0 and not body[start - 1].isspace():
+            space = body.find(" ", start, first)
+            start = space + 1 if space >= 0 else start
+        end = start + SNIPPET_CHARS
+        shown = [m for m in matches if m[0] >= start and m[1] <= end]
+        if end < len(body):
+            space = body.rfind(" ", shown[-1][1] if shown else start, end)
+            end = space if space > 0 else end
+        else:
+            end = len(body)
+        parts, at = ["…" if start > 0 else ""], start
+        for first, last, _ in shown:
+            parts += [body[at:first], MARK_START, body[first:last], MARK_END]
+            at = last
+        parts += [body[at:end], "…" if end < len(body) else ""]
+        return "".join(parts)
 
 
 def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Results:
     """Glossary terms and lesson sections matching query, best first, on this database's engine.
 
     `drafts` includes unpublished lessons (for staff); `tier` is the reader's preferred
-    depth: a section that matched at that depth (among others) is shown there. Five queries at most.
+    depth: a section that matched at that depth (among others) is shown there. Four queries at most.
     """
     results = Results(query=" ".join(clean_words(query)))
     glossary = Glossary.current()
@@ -344,9 +477,9 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
     results.terms = _order_terms(term_ranks, glossary, results.query)
     results.sections = _group_sections(rows, tier)
     if results.sections:
-        snippets = engine.snippets(words, [hit.id for hit in results.sections])
+        marker = Marker(words, engine.stemmer())
         for hit in results.sections:
-            hit.snippet = highlight(snippets.get(hit.id, ""))
+            hit.snippet = highlight(marker.snippet(hit.body))
         _add_depths(results.sections)
     if not results:
         results.suggestion = _suggest(words, glossary, engine)
@@ -409,8 +542,8 @@ def _suggest(words, glossary: Glossary, engine) -> str:
 # --- SQLite: FTS5 ----------------------------------------------------------------------
 
 class _sqlite:
-    # Rank in FTS5 alone, then join the best rows: bm25() over every match is cheap,
-    # snippet() is not, so it is asked only for the sections shown (snippets()).
+    # Rank in FTS5 alone, then join the best rows. Unpublished lessons are left out before
+    # the 50 are taken (there are few drafts, so the NOT IN list is short).
     TERMS_SQL = f"""
         SELECT e.term_id, bm25({TERM_FTS}, 5.0, 1.0, 5.0) AS score
         FROM {TERM_FTS} f JOIN lessons_searchentry e ON e.id = f.rowid
@@ -418,16 +551,21 @@ class _sqlite:
     SECTIONS_SQL = f"""
         WITH top AS MATERIALIZED (
             SELECT rowid AS id, bm25({SECTION_FTS}, 5.0, 1.0, 1.0) AS score FROM {SECTION_FTS}
-            WHERE {SECTION_FTS} MATCH %s ORDER BY score LIMIT 50)
-        SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.score
+            WHERE {SECTION_FTS} MATCH %s {{status}} ORDER BY score LIMIT 50)
+        SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.score, e.body
         FROM top
         JOIN lessons_searchentry e ON e.id = top.id
         JOIN lessons_tiertext t ON t.id = e.text_id
         JOIN lessons_lesson l ON l.id = t.lesson_id
-        {{status}} ORDER BY top.score"""
-    SNIPPETS_SQL = f"""
-        SELECT rowid, snippet({SECTION_FTS}, 1, %s, %s, '…', 24) FROM {SECTION_FTS}
-        WHERE {SECTION_FTS} MATCH %s AND rowid IN ({{ids}})"""
+        ORDER BY top.score"""
+    UNPUBLISHED = """AND rowid NOT IN (SELECT id FROM lessons_searchentry WHERE text_id IN (
+            SELECT t.id FROM lessons_tiertext t JOIN lessons_lesson l ON l.id = t.lesson_id WHERE l.status <> 'published'))"""
+
+    @staticmethod
+    def stemmer():
+        # FTS5's porter tokenizer leaves tokens under three characters as they are.
+        porter = stemmer("porter").stemWord
+        return lambda token: token if len(token) < 3 else porter(token)
 
     @staticmethod
     def phrase(text: str, prefix: bool = False) -> str:
@@ -447,20 +585,12 @@ class _sqlite:
     @classmethod
     def find(cls, words, drafts):
         match = cls.match(words)
-        status = "" if drafts else "WHERE l.status = 'published'"
         with connection.cursor() as cursor:
             cursor.execute(cls.TERMS_SQL, [match])
             terms = {pk: -score for pk, score in cursor.fetchall()}
-            cursor.execute(cls.SECTIONS_SQL.format(status=status), [match])
-            rows = [SectionHit(*row[:-1], rank=-row[-1]) for row in cursor.fetchall()]
+            cursor.execute(cls.SECTIONS_SQL.format(status="" if drafts else cls.UNPUBLISHED), [match])
+            rows = [SectionHit(*row[:7], rank=-row[7], body=row[8]) for row in cursor.fetchall()]
         return terms, rows
-
-    @classmethod
-    def snippets(cls, words, ids) -> dict:
-        sql = cls.SNIPPETS_SQL.format(ids=", ".join(["%s"] * len(ids)))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [MARK_START, MARK_END, cls.match(words), *ids])
-            return dict(cursor.fetchall())
 
     @staticmethod
     def closest_names(words, glossary) -> dict:
@@ -476,47 +606,62 @@ class _sqlite:
 # --- PostgreSQL: tsvector, GIN, pg_trgm ------------------------------------------------
 
 class _postgres:
+    # Raw SQL: the tsquery is written once as text with its words as parameters (building
+    # and compiling it as ORM expressions cost several milliseconds a search).
+    TERMS_SQL = """
+        SELECT term_id, ts_rank_cd(vector, {query}, 1) AS rank FROM lessons_searchentry
+        WHERE kind = 'term' AND vector @@ {query} ORDER BY rank DESC LIMIT 50"""
+    SECTIONS_SQL = """
+        WITH top AS MATERIALIZED (
+            SELECT id, ts_rank_cd(vector, {query}, 1) AS rank FROM lessons_searchentry
+            WHERE kind = 'section' AND vector @@ {query} {status} ORDER BY rank DESC LIMIT 50)
+        SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.rank, e.body
+        FROM top
+        JOIN lessons_searchentry e ON e.id = top.id
+        JOIN lessons_tiertext t ON t.id = e.text_id
+        JOIN lessons_lesson l ON l.id = t.lesson_id
+        ORDER BY top.rank DESC"""
+    UNPUBLISHED = """AND text_id NOT IN (
+            SELECT t.id FROM lessons_tiertext t JOIN lessons_lesson l ON l.id = t.lesson_id WHERE l.status <> 'published')"""
+
+    @staticmethod
+    def stemmer():
+        return stemmer("english").stemWord  # PostgreSQL's english configuration is Snowball's English stemmer
+
     @staticmethod
     def lexeme(token: str) -> str:
         return "'" + token + "'"  # \w tokens hold no quote or backslash
 
     @classmethod
-    def query(cls, words) -> SearchQuery:
-        combined = None
+    def query(cls, words) -> tuple[str, list]:
+        """The tsquery as SQL, and its parameters: every word must match, each in any of its forms."""
+        groups, params = [], []
         for word in words:
+            options = {}  # SQL -> parameter, in order, without repeats
             if word.acronym:
-                option = SearchQuery(cls.lexeme(acronym_key(word.text)) + ":C", search_type="raw", config="simple")
+                options[("to_tsquery('simple', %s)", cls.lexeme(acronym_key(word.text)) + ":C")] = None
             elif word.prefix and re.fullmatch(r"\w+", word.text):
-                option = SearchQuery(cls.lexeme(word.text.lower()) + ":*", search_type="raw", config="english")
+                options[("to_tsquery('english', %s)", cls.lexeme(word.text.lower()) + ":*")] = None
             else:
-                option = SearchQuery(word.text, search_type="phrase", config="english")
+                options[("phraseto_tsquery('english', %s)", word.text)] = None
             for name in word.names:
-                option |= SearchQuery(name, search_type="phrase", config="english")
+                options[("phraseto_tsquery('english', %s)", name)] = None
             for name in word.acronyms:
-                option |= SearchQuery(cls.lexeme(acronym_key(name)) + ":C", search_type="raw", config="simple")
-            combined = option if combined is None else combined & option
-        return combined
+                options[("to_tsquery('simple', %s)", cls.lexeme(acronym_key(name)) + ":C")] = None
+            groups.append("(" + " || ".join(sql for sql, _ in options) + ")")
+            params += [param for _, param in options]
+        return "(" + " && ".join(groups) + ")", params
 
     @classmethod
     def find(cls, words, drafts):
-        query = cls.query(words)
-        rank = SearchRank(F("vector"), query, cover_density=True, normalization=1)
-        matching = SearchEntry.objects.filter(vector=query).annotate(rank=rank).order_by("-rank")
-        terms = dict(matching.filter(kind=Kind.TERM).values_list("term_id", "rank")[:50])
-        sections = matching.filter(kind=Kind.SECTION)
-        if not drafts:
-            sections = sections.filter(text__lesson__status="published")
-        rows = sections.values_list(
-            "id", "text__lesson__slug", "text__lesson__title", "text__tier", "anchor", "key", "heading", "rank"
-        )[:50]
-        return terms, [SectionHit(*row) for row in rows]
-
-    @classmethod
-    def snippets(cls, words, ids) -> dict:
-        headline = SearchHeadline(
-            "body", cls.query(words), config="english", start_sel=MARK_START, stop_sel=MARK_END, max_words=35, min_words=20
-        )
-        return dict(SearchEntry.objects.filter(pk__in=ids).annotate(snippet=headline).values_list("id", "snippet"))
+        query, params = cls.query(words)
+        with connection.cursor() as cursor:
+            cursor.execute(cls.TERMS_SQL.format(query=query), params * 2)
+            terms = dict(cursor.fetchall())
+            sql = cls.SECTIONS_SQL.format(query=query, status="" if drafts else cls.UNPUBLISHED)
+            cursor.execute(sql, params * 2)
+            rows = [SectionHit(*row[:8], body=row[8]) for row in cursor.fetchall()]
+        return terms, rows
 
     SIMILAR_SQL = """
         SELECT DISTINCT ON (w) w, n.name
