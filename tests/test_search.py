@@ -1,6 +1,8 @@
 """Search (lessons/search.py) on whichever database the suite runs on: CI runs these same
 cases on SQLite (FTS5) and on PostgreSQL (tsvector, pg_trgm)."""
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -221,3 +223,23 @@ def test_a_new_readers_results_come_from_the_page_cache_until_an_edit(course, cl
     assert again.count("<h3>") == first.count("<h3>") > 0
     add_section("bone-is-alive", "fundamentals", "Decoy receptor again", "decoy-again", "A decoy receptor sentence.")
     assert "Decoy receptor again" in page(second_learner_client, "decoy receptor")
+
+
+def test_the_copied_search_index_is_the_one_an_import_builds(bundled_course):
+    """On SQLite the test fixtures copy the FTS5 tables instead of letting the triggers build
+    them; FTS5's own check compares the copy with the rows it indexes. On PostgreSQL the
+    index is the vector stored in each row."""
+    from lessons.search import SECTION_FTS, TERM_FTS, SearchEntry
+
+    if connection.vendor == "postgresql":
+        assert not SearchEntry.objects.filter(vector__isnull=True).exists()
+        return
+    with connection.cursor() as cursor:
+        for table, kind in ((SECTION_FTS, "section"), (TERM_FTS, "term")):
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+            cursor.execute(f"SELECT count(*) FROM {table}_docsize")
+            assert cursor.fetchone()[0] == SearchEntry.objects.filter(kind=kind).count() > 100
+            cursor.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'osteoclast' ORDER BY rowid")
+            found = [row[0] for row in cursor.fetchall()]
+            has_word = [e.pk for e in SearchEntry.objects.filter(kind=kind).order_by("pk") if re.search(r"\bosteoclasts?\b", f"{e.heading} {e.body}", re.I)]
+            assert found == has_word
