@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from lessons.content_files import CONTENT_DIR, load_course, read_course
 from lessons.models import TierText
@@ -78,9 +79,10 @@ def depth_bar_bottom(page):
     return page.evaluate("document.querySelector('.depth').getBoundingClientRect().bottom")
 
 
-def scroll_to_section(page, anchor):
+def scroll_to_section(page, anchor, javascript=True):
     page.evaluate(f"document.getElementById({anchor!r}).scrollIntoView()")
-    page.wait_for_timeout(150)  # the section spy runs on the next animation frame
+    if javascript:  # the section spy marks the contents entry on the next animation frame
+        expect(page.locator(f'.toc a[href="#{anchor}"]')).to_have_attribute("aria-current", "location")
 
 
 def assert_section_at_top(page, anchor):
@@ -101,17 +103,16 @@ def test_switching_depth_mid_lesson_lands_on_the_matching_section_with_htmx(new_
     page.locator(".depth-link", has_text="Academic").click()
     page.wait_for_url(re.compile(r"/lessons/alpha/academic/#receptor-signalling$"))
     wait_js(page, "document.querySelector('h1').innerText === 'alpha academic'")
-    page.wait_for_timeout(150)
+    wait_js(page, "document.activeElement.id === 'receptor-signalling'")  # focus moves after the swap
     assert page.evaluate("window.__noReload === true"), "the switch must not load a new page"
     assert_section_at_top(page, "receptor-signalling")
-    assert page.evaluate("document.activeElement.id") == "receptor-signalling"
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_switching_depth_mid_lesson_lands_on_the_matching_section_without_javascript(new_page, keyed_site, viewport):
     page = new_page(viewport=viewport, java_script_enabled=False)
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
-    scroll_to_section(page, "signals")
+    scroll_to_section(page, "signals", javascript=False)
     page.locator("#signals + .also-at").get_by_role("link", name="Academic").click()
     page.wait_for_url(re.compile(r"/lessons/alpha/academic/#receptor-signalling$"))
     assert page.locator("h1").inner_text() == "alpha academic"
@@ -127,7 +128,7 @@ def test_depth_switches_keep_one_tooltip_per_term_with_that_tiers_definition_and
     page.goto(f"{keyed_site}/lessons/alpha/fundamentals/")
     term = page.locator("#hormones ~ p a.term").first
     term.hover()
-    page.wait_for_timeout(700)
+    page.locator(f"#{term.get_attribute('aria-describedby')}").wait_for(state="visible")
     for tier in ["intermediate", "academic", "fundamentals", "intermediate", "academic"]:
         page.locator(".depth-link", has_text=tier.title()).click()
         wait_js(page, f"document.querySelector('h1').innerText === 'alpha {tier}'")
@@ -155,14 +156,15 @@ def test_depth_switches_keep_one_tooltip_per_term_with_that_tiers_definition_and
 
 def test_term_preview_waits_for_hover_intent_and_tap_never_leaves_the_page(new_page, keyed_site):
     page = new_page(viewport=DESKTOP)
+    page.clock.install()  # the hover-intent delay runs on this clock, not on the wall's
     page.goto(f"{keyed_site}/lessons/alpha/intermediate/")
     term = page.locator("a.term[aria-describedby=tip-osteoclast]").first
     box = term.bounding_box()
     page.mouse.move(box["x"] + 3, box["y"] + 3)
-    page.wait_for_timeout(100)
+    page.clock.run_for(100)
     assert not page.locator("#tip-osteoclast").is_visible(), "a pointer crossing a term must not flash its card"
-    page.wait_for_timeout(500)
-    assert page.locator("#tip-osteoclast").is_visible()
+    page.clock.run_for(500)
+    expect(page.locator("#tip-osteoclast")).to_be_visible()
     phone = new_page(viewport=PHONE, has_touch=True, is_mobile=True)
     phone.goto(f"{keyed_site}/lessons/alpha/intermediate/")
     term = phone.locator("a.term[aria-describedby=tip-osteoclast]").first
