@@ -163,3 +163,21 @@ def test_each_inline_preview_shows_its_own_text_and_problems_and_never_covers_th
         assert b["t"][2] <= b["w"] and b["p"][2] <= b["w"], f"off screen at {width}px: {b}"
         assert b["t"][2] - b["t"][0] >= 300, f"textarea too narrow at {width}px: {b}"
     assert not any("__prefix__" in p for p in previews)
+
+
+@pytest.mark.parametrize("width", [1280, 900])
+def test_a_quizs_gift_box_shows_its_questions_in_a_box_tall_and_wide_enough_to_edit(new_page, live_server, small_course, instructor, width):
+    """Found by hand: Django 6.1's admin lays a field's widgets out in a column, so the box's
+    flex-basis of 0 left it 12 px tall at 1280 px: the quiz's GIFT could be neither read nor edited."""
+    from lessons.models import Quiz
+
+    site = live_server.url
+    quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="fundamentals")
+    page = new_page(viewport={"width": width, "height": 800})
+    log_in(page, site)
+    page.goto(f"{site}/admin/lessons/quiz/{quiz.pk}/change/")
+    box = page.locator("textarea.gift-source")
+    assert "::alpha-f-q1::" in box.input_value()
+    size = box.bounding_box()
+    assert size["height"] >= 300, f"GIFT box {size['height']} px tall at {width}px"
+    assert size["width"] >= 500 and size["x"] + size["width"] <= width, f"GIFT box {size} at {width}px"
