@@ -204,3 +204,21 @@ def test_no_term_lists_a_name_twice_up_to_case_and_hyphens(bundled_course):
     for term in Term.objects.all():
         keys = [name_key(n) for n in term.names()]
         assert len(keys) == len(set(keys)), term.slug
+
+
+def test_a_choose_all_question_says_choose_all_that_apply_once(client, bundled_course):
+    """Found by hand: every multiple-select question's text ended "Choose all that apply." and the
+    page adds that hint itself, so learners read it twice under each such question."""
+    quiz = "/lessons/bone-is-alive/academic/quiz/"
+    questions = Quiz.objects.get(text__lesson__slug="bone-is-alive", text__tier="academic").questions.filter(archived=False)
+    client.post(quiz + "start/")
+    seen = 0
+    for _ in range(questions.count()):
+        page = client.get(quiz).content.decode()
+        fields = {name: re.search(rf'name="{name}" value="(\d+)"', page).group(1) for name in ("attempt", "question", "choice")}
+        if 'type="checkbox"' in page:
+            seen += 1
+            assert page.count("Choose all that apply") == 1
+        client.post(quiz + "answer/", fields)
+    assert seen == questions.filter(kind=QuestionKind.MULTIPLE).count() > 0
+    assert not [q.name for q in Question.objects.filter(kind=QuestionKind.MULTIPLE) if "all that apply" in q.text.lower()]
