@@ -174,6 +174,7 @@ class AuthoringAdmin(NormalisedFields, SimpleHistoryAdmin):
 
     object_history_template = "admin/lessons/object_history.html"
     object_history_list_template = "admin/lessons/object_history_list.html"
+    object_history_form_template = "admin/lessons/object_history_form.html"
     diff_excluded = ("id", "updated_at")
 
     def get_form(self, request, obj=None, **kwargs):
@@ -217,10 +218,11 @@ class AuthoringAdmin(NormalisedFields, SimpleHistoryAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        pk_name = self.model._meta.pk.attname  # on the history model, pk is history_id
+        version = get_object_or_404(self.model.history, **{pk_name: unquote(object_id)}, history_id=version_id)
         if request.method == "POST":
-            pk_name = self.model._meta.pk.attname  # on the history model, pk is history_id
-            request.reverting_to = get_object_or_404(self.model.history, **{pk_name: unquote(object_id)}, history_id=version_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
+            request.reverting_to = version
+        return super().history_form_view(request, object_id, version_id, {"version": version, **(extra_context or {})})
 
     # --- History: what each version changed, and a line diff between any two ---
 

@@ -1,10 +1,12 @@
 """Instructor authoring: roles, validation, preview, publishing, history and revert."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
-from lessons.models import Choice, Lesson, Question, Status, TierText
+from lessons.models import Choice, Lesson, Question, Quiz, Status, TierText
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +231,24 @@ def test_reference_needs_a_doi_pmid_or_url(instructor_client, small_course):
     from lessons.models import Reference
 
     assert not Reference.objects.filter(key="x2020").exists()
+
+
+def breadcrumbs(page):
+    match = re.search(r'<ol class="breadcrumbs">(.*?)</ol>', page, re.S)
+    assert match, "no breadcrumbs the admin's stylesheet styles (ol.breadcrumbs)"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def test_revert_and_statistics_pages_have_the_admins_breadcrumbs_naming_what_the_instructor_edits(instructor_client, small_course):
+    """Found by hand: both pages drew a bare <div class="breadcrumbs"> that Django 6.1's admin no
+    longer styles (dark text flush against the window's edge), and the revert page said
+    "Historical tier texts" and "revert to this version of the object"."""
+    text = TierText.objects.get(lesson__slug="alpha", tier="fundamentals")
+    instructor_client.post(f"/admin/lessons/tiertext/{text.pk}/change/", tier_form(text, body="Replaced."))
+    old = text.history.last()
+    page = instructor_client.get(f"/admin/lessons/tiertext/{text.pk}/history/{old.history_id}/").content.decode()
+    assert breadcrumbs(page) == f"Home Lessons Tier texts {text} History Revert to this version"
+    assert "of the object" not in page and "the current text stays in the history" in page
+    quiz = Quiz.objects.get(text=text)
+    page = instructor_client.get(f"/admin/lessons/quiz/{quiz.pk}/statistics/").content.decode()
+    assert breadcrumbs(page) == f"Home Lessons Quizzes {quiz} Statistics"
