@@ -181,3 +181,21 @@ def test_a_quizs_gift_box_shows_its_questions_in_a_box_tall_and_wide_enough_to_e
     size = box.bounding_box()
     assert size["height"] >= 300, f"GIFT box {size['height']} px tall at {width}px"
     assert size["width"] >= 500 and size["x"] + size["width"] <= width, f"GIFT box {size} at {width}px"
+
+
+@pytest.mark.parametrize("width", [1280, 900])
+def test_quiz_statistics_fit_the_window_and_the_wide_table_scrolls_in_its_own_box(new_page, bundled, instructor, width):
+    """Found by hand: the ten-column questions table pushed the statistics page 97 px wider than a
+    1280 px window, so the whole admin page, sidebar and header included, scrolled sideways."""
+    from lessons.models import Quiz
+
+    quiz = Quiz.objects.get(text__lesson__slug=LESSON, text__tier="academic")
+    page = new_page(viewport={"width": width, "height": 800})
+    log_in(page, bundled)
+    page.goto(f"{bundled}/admin/lessons/quiz/{quiz.pk}/statistics/")
+    page.get_by_role("link", name=quiz.questions.first().name).wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    header = page.get_by_role("columnheader", name="Answers picked")
+    header.scroll_into_view_if_needed()
+    box = header.bounding_box()
+    assert 0 <= box["x"] and box["x"] + box["width"] <= width, f"'Answers picked' out of reach at {width}px: {box}"
