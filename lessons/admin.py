@@ -485,6 +485,8 @@ class QuizForm(forms.ModelForm):
     class Meta:
         model = Quiz
         fields = ["text", "pass_mark", "shuffle"]
+        labels = {"text": "Tier"}
+        help_texts = {"text": "The lesson and depth this quiz follows."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

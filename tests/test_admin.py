@@ -252,3 +252,11 @@ def test_revert_and_statistics_pages_have_the_admins_breadcrumbs_naming_what_the
     quiz = Quiz.objects.get(text=text)
     page = instructor_client.get(f"/admin/lessons/quiz/{quiz.pk}/statistics/").content.decode()
     assert breadcrumbs(page) == f"Home Lessons Quizzes {quiz} Statistics"
+
+
+def test_a_quizs_form_names_its_tier_field_tier(instructor_client, small_course):
+    """Found by hand: the quiz form labelled its tier menu "Text:" (the field's name), which says nothing."""
+    quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="fundamentals")
+    page = instructor_client.get(f"/admin/lessons/quiz/{quiz.pk}/change/").content.decode()
+    assert re.search(r'<label[^>]*for="id_text"[^>]*>Tier:</label>', page)
+    assert "The lesson and depth this quiz follows." in page
