@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -524,10 +524,14 @@ class QuizAdmin(NormalisedFields, admin.ModelAdmin):
     list_filter = ["text__tier", "text__lesson"]
     list_select_related = ["text__lesson"]
     search_fields = ["text__lesson__title"]
+    ordering = ["text__lesson__order", "text__lesson__slug", Case(*[When(text__tier=t, then=Value(i)) for i, t in enumerate(TIERS)]).asc()]
 
-    @admin.display(description="Questions")
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(active_questions=Count("questions", filter=Q(questions__archived=False)))
+
+    @admin.display(description="Questions", ordering="active_questions")
     def question_count(self, obj):
-        return obj.questions.active().count()
+        return obj.active_questions
 
     @admin.display(description="")
     def links(self, obj):

@@ -260,3 +260,20 @@ def test_a_quizs_form_names_its_tier_field_tier(instructor_client, small_course)
     page = instructor_client.get(f"/admin/lessons/quiz/{quiz.pk}/change/").content.decode()
     assert re.search(r'<label[^>]*for="id_text"[^>]*>Tier:</label>', page)
     assert "The lesson and depth this quiz follows." in page
+
+
+def test_the_quiz_list_is_in_teaching_order_with_each_quizs_live_question_count(instructor_client, small_course, django_assert_max_num_queries):
+    """Found by hand: the quiz list came newest first (Sex hormones academic at the top), unlike
+    every other list, and counted each quiz's questions with a query of its own."""
+    archived = Question.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").first()
+    archived.archived = True
+    archived.save()
+    with django_assert_max_num_queries(12):
+        page = instructor_client.get("/admin/lessons/quiz/").content.decode()
+    rows = re.findall(r"Quiz: ([^<]+?) — (\w+)</a></th>.*?field-question_count\">(\d+)<", page, re.S)
+    titles = [lesson.title for lesson in Lesson.objects.order_by("order", "slug")]
+    assert [(lesson, tier) for lesson, tier, _ in rows] == [
+        (lesson, tier) for lesson in titles for tier in ("Fundamentals", "Intermediate", "Academic")
+    ]
+    expected = {(q.text.lesson.title, q.text.get_tier_display()): q.questions.active().count() for q in Quiz.objects.all()}
+    assert {(lesson, tier): int(n) for lesson, tier, n in rows} == expected
