@@ -10,13 +10,12 @@ template alike, so a history-restore request can never store a partial.
 
 import secrets
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 
-from .models import Lesson, Quiz, Term, TierText
+from .content_version import content_version
 
 NONCE_MARK = "cspnonce" + secrets.token_hex(8)
 CSRF_MARK = "csrftoken" + secrets.token_hex(8)
@@ -36,26 +35,6 @@ def render_page(request: HttpRequest, template: str, context: dict, partial: str
     partial_wanted = bool(partial) and wants_partial(request)
     context = {**context, "partial": partial_wanted}
     return render(request, f"{template}#{partial}" if partial_wanted else template, context, **kwargs)
-
-
-def _version_sql():
-    tables = [model._meta.db_table for model in (TierText, Lesson, Term)]
-    parts = []
-    for table in tables:
-        parts += [f"(SELECT MAX(updated_at) FROM {table})", f"(SELECT COUNT(*) FROM {table})"]
-    parts.append(f"(SELECT COUNT(*) FROM {Quiz._meta.db_table})")
-    return "SELECT " + ", ".join(parts)
-
-
-VERSION_SQL = _version_sql()
-
-
-def content_version() -> tuple:
-    """One query that changes whenever a lesson, a tier text, a glossary term or the set of
-    quizzes changes."""
-    with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL)
-        return tuple(str(v) for v in cursor.fetchone())
 
 
 def cached_page(request: HttpRequest, key: tuple, build) -> HttpResponse:

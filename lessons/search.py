@@ -34,6 +34,7 @@ from django.db import connection, models
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .content_version import content_version
 from .rendering import _is_acronym
 
 MAX_QUERY_CHARS = 200
@@ -209,7 +210,7 @@ class Word:
 
 @dataclass
 class Glossary:
-    """Every term's names, kept per process and checked against the database by one query."""
+    """Every term's names, kept per process and checked against the content version."""
 
     version: tuple
     terms: dict  # id -> Term
@@ -218,11 +219,8 @@ class Glossary:
     folded: dict  # folded name -> name, for suggestions
 
     @classmethod
-    def current(cls):
+    def current(cls, version: tuple):
         Term = _term_model()
-        with connection.cursor() as cursor:  # raw SQL: the ORM's aggregate cost a millisecond a search
-            cursor.execute(f"SELECT COUNT(*), MAX(updated_at) FROM {Term._meta.db_table}")
-            version = tuple(cursor.fetchone())
         if _glossary and _glossary[0].version == version:
             return _glossary[0]
         terms = {t.pk: t for t in Term.objects.only("slug", "term", "aliases", "case_sensitive", "short")}
@@ -489,10 +487,12 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
     """Glossary terms and lesson sections matching query, best first, on this database's engine.
 
     `drafts` includes unpublished lessons (for staff); `tier` is the reader's preferred
-    depth: a section that matched at that depth (among others) is shown there. Four queries at most.
+    depth: a section that matched at that depth (among others) is shown there. Three queries
+    at most: the content version, then the matches (one query on PostgreSQL, two on SQLite).
     """
     results = Results(query=" ".join(clean_words(query)))
-    glossary = Glossary.current()
+    version = content_version()
+    glossary = Glossary.current(version)
     words = read_query(query, glossary)
     if not words:
         return results
@@ -504,7 +504,7 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
         marker = Marker(words, engine.stemmer())
         for hit in results.sections:
             hit.snippet = highlight(marker.snippet(hit.body))
-        _add_depths(results.sections)
+        _add_depths(results.sections, version)
     if not results:
         results.suggestion = _suggest(words, glossary, engine)
     return results
@@ -544,21 +544,25 @@ def _keep_rank(preferred, best):
 DEPTHS_SQL = """
     SELECT l.slug, e.key, t.tier, e.anchor FROM lessons_searchentry e
     JOIN lessons_tiertext t ON t.id = e.text_id JOIN lessons_lesson l ON l.id = t.lesson_id
-    WHERE l.slug IN ({slugs}) AND e.key IN ({keys}) ORDER BY e.position"""
+    WHERE e.kind = 'section' AND e.key <> '' ORDER BY e.position"""
+_depths: list = []  # [(content version, {(lesson slug, section key): {tier: anchor}})]
 
 
-def _add_depths(hits) -> None:
-    """Every tier that has each hit's section (by its shared key), for "also at" links. One query."""
-    slugs, keys = list({h.lesson_slug for h in hits if h.key}), list({h.key for h in hits if h.key})
-    depths = {}
-    if keys:
-        sql = DEPTHS_SQL.format(slugs=", ".join(["%s"] * len(slugs)), keys=", ".join(["%s"] * len(keys)))
+def _add_depths(hits, version: tuple) -> None:
+    """Every tier that has each hit's section (by its shared key), for "also at" links.
+
+    The map of every section's depths is kept per process, like the glossary, and read
+    again (one query) when the content version changes: a query per search cost more."""
+    if not _depths or _depths[0][0] != version:
+        depths = {}
         with connection.cursor() as cursor:
-            cursor.execute(sql, slugs + keys)
+            cursor.execute(DEPTHS_SQL)
             for slug, key, tier, anchor in cursor.fetchall():
                 depths.setdefault((slug, key), {}).setdefault(tier, anchor)
+        _depths[:] = [(version, depths)]
+    depths = _depths[0][1]
     for hit in hits:
-        hit.depths = depths.get((hit.lesson_slug, hit.key), {hit.tier: hit.anchor}) if hit.key else {hit.tier: ""}
+        hit.depths = dict(depths.get((hit.lesson_slug, hit.key), {hit.tier: hit.anchor})) if hit.key else {hit.tier: ""}
 
 
 def _suggest(words, glossary: Glossary, engine) -> str:

@@ -204,22 +204,21 @@ def test_header_and_404_page_offer_a_search_box(course, client):
 
 def test_search_page_query_count(course, client, django_assert_num_queries):
     client.get("/lessons/bone-is-alive/fundamentals/")  # a reader with a depth: results are personal
-    page(client, "decoy receptor")  # the process loads the glossary's names once (one more query)
-    # Glossary version, glossary matches, section matches (with their text, for the
-    # snippets made in Python), their other depths. PostgreSQL gets both matches in one
-    # round trip (two statements in one execute).
+    page(client, "decoy receptor")  # the process loads the glossary and the sections' depths once (two more queries)
+    # The content version, then glossary matches and section matches (with their text, for
+    # the snippets made in Python): PostgreSQL gets both in one round trip (two statements
+    # in one execute).
     postgres = connection.vendor == "postgresql"
-    with django_assert_num_queries(3 if postgres else 4):
+    with django_assert_num_queries(2 if postgres else 3):
         page(client, "decoy receptor")
-    # A miss asks for a suggestion instead of other depths: pg_trgm on PostgreSQL (one more
-    # query, where the matches took one); in memory on SQLite.
+    # A miss asks for a suggestion: pg_trgm on PostgreSQL (one more query); in memory on SQLite.
     with django_assert_num_queries(3):
         page(client, "osteoclst")
 
 
 def test_a_new_readers_results_come_from_the_page_cache_until_an_edit(course, client, second_learner_client, django_assert_num_queries):
-    search("osteoclast")  # the process loads the glossary's names once (one more query)
-    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5):  # the content version, then a search's
+    search("osteoclast")  # the process loads the glossary and the sections' depths once
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 4):  # the page cache's content version, then a search's
         first = page(client, "decoy receptor")
     with django_assert_num_queries(1):  # another new reader: the content version only
         again = page(second_learner_client, "decoy receptor")
