@@ -41,8 +41,9 @@ MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
 MAX_WORD_CHARS = 50
 OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # pasted boolean syntax: we search words only
-SECTION_LIMIT = 10
-TERM_LIMIT = 12
+SECTION_LIMIT = 10  # shown
+TERM_LIMIT = 12  # shown
+MATCH_LIMIT = 50  # the best rows each engine query returns
 SNIPPET_CHARS = 180  # about the 24 words FTS5's snippet() gave
 SNIPPET_LEAD = 40  # characters of context kept before the first marked word
 MARK_START, MARK_END = "\x02", "\x03"  # snippet markers: escaped text cannot contain them
@@ -343,9 +344,32 @@ class Results:
     terms: list = field(default_factory=list)
     sections: list = field(default_factory=list)
     suggestion: str = ""
+    terms_found: int = 0  # before the cut to TERM_LIMIT
+    sections_found: int = 0  # before the cut to SECTION_LIMIT
+    more_terms: bool = False  # the engine had more than MATCH_LIMIT to give
+    more_sections: bool = False
+    short_word: str = ""  # a typed word too short to be read as the start of longer ones
 
     def __bool__(self):
         return bool(self.terms or self.sections)
+
+    @property
+    def too_short(self) -> bool:
+        return len("".join(clean_words(self.query))) < 2
+
+    @property
+    def summary(self) -> str:
+        """"3 glossary terms and 10 of 23 lesson sections": what is shown out of what was found."""
+        parts = []
+        for shown, found, more, noun in (
+            (len(self.terms), self.terms_found, self.more_terms, "glossary term"),
+            (len(self.sections), self.sections_found, self.more_sections, "lesson section"),
+        ):
+            if found > shown or more:
+                parts.append(f"{shown} of {found}{'+' if more else ''} {noun}s")
+            else:
+                parts.append(f"{shown} {noun}{'' if shown == 1 else 's'}")
+        return " and ".join(parts)
 
 
 def highlight(snippet: str) -> SafeString:
@@ -498,8 +522,10 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
         return results
     engine = _postgres if connection.vendor == "postgresql" else _sqlite
     term_ranks, rows = engine.find(words, drafts)
-    results.terms = _order_terms(term_ranks, glossary, results.query)
-    results.sections = _group_sections(rows, tier)
+    terms, sections = _order_terms(term_ranks, glossary, results.query), _group_sections(rows, tier)
+    results.terms, results.terms_found, results.more_terms = terms[:TERM_LIMIT], len(terms), len(term_ranks) >= MATCH_LIMIT
+    results.sections, results.sections_found = sections[:SECTION_LIMIT], len(sections)
+    results.more_sections = len(rows) >= MATCH_LIMIT
     if results.sections:
         marker = Marker(words, engine.stemmer())
         for hit in results.sections:
@@ -507,6 +533,7 @@ def search(query: str, *, drafts: bool = False, tier: str | None = None) -> Resu
         _add_depths(results.sections, version)
     if not results:
         results.suggestion = _suggest(words, glossary, engine)
+        results.short_word = next((w.text for w in words if len(w.text) < 3 and not w.known), "")
     return results
 
 
@@ -522,7 +549,7 @@ def _order_terms(ranks: dict, glossary: Glossary, query: str) -> list:
         match = "exact" if folded in names else "prefix" if prefixed else "text"
         order = (("exact", "prefix", "text").index(match), min(prefixed, default=0), -rank, term.term.lower())
         hits.append((order, TermHit(term.slug, term.term, term.short, match)))
-    return [hit for _, hit in sorted(hits, key=lambda h: h[0])][:TERM_LIMIT]
+    return [hit for _, hit in sorted(hits, key=lambda h: h[0])]
 
 
 def _group_sections(rows: list, tier: str | None) -> list:
@@ -533,7 +560,7 @@ def _group_sections(rows: list, tier: str | None) -> list:
         best = groups.get(group)
         if best is None or (tier and hit.tier == tier and best.tier != tier):
             groups[group] = hit if best is None else _keep_rank(hit, best)
-    return sorted(groups.values(), key=lambda h: -h.rank)[:SECTION_LIMIT]
+    return sorted(groups.values(), key=lambda h: -h.rank)
 
 
 def _keep_rank(preferred, best):
@@ -583,11 +610,11 @@ class _sqlite:
     TERMS_SQL = f"""
         SELECT e.term_id, bm25({TERM_FTS}, 5.0, 1.0, 5.0) AS score
         FROM {TERM_FTS} f JOIN lessons_searchentry e ON e.id = f.rowid
-        WHERE {TERM_FTS} MATCH %s ORDER BY score LIMIT 50"""
+        WHERE {TERM_FTS} MATCH %s ORDER BY score LIMIT {MATCH_LIMIT}"""
     SECTIONS_SQL = f"""
         WITH top AS MATERIALIZED (
             SELECT rowid AS id, bm25({SECTION_FTS}, 5.0, 1.0, 1.0) AS score FROM {SECTION_FTS}
-            WHERE {SECTION_FTS} MATCH %s {{status}} ORDER BY score LIMIT 50)
+            WHERE {SECTION_FTS} MATCH %s {{status}} ORDER BY score LIMIT {MATCH_LIMIT})
         SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.score, e.body
         FROM top
         JOIN lessons_searchentry e ON e.id = top.id
@@ -644,13 +671,17 @@ class _sqlite:
 class _postgres:
     # Raw SQL: the tsquery is written once as text with its words as parameters (building
     # and compiling it as ORM expressions cost several milliseconds a search).
+    # The tsquery is built once in q: written inline, its phraseto_tsquery() calls (STABLE,
+    # so not folded into a constant) ran again for every matching row that was ranked.
     TERMS_SQL = """
-        SELECT term_id, ts_rank_cd(vector, {query}, 1) AS rank FROM lessons_searchentry
-        WHERE kind = 'term' AND vector @@ {query} ORDER BY rank DESC LIMIT 50"""
+        WITH q AS MATERIALIZED (SELECT {query} AS query)
+        SELECT term_id, ts_rank_cd(vector, q.query, 1) AS rank FROM lessons_searchentry, q
+        WHERE kind = 'term' AND vector @@ q.query ORDER BY rank DESC LIMIT {MATCH_LIMIT}"""
     SECTIONS_SQL = """
-        WITH top AS MATERIALIZED (
-            SELECT id, ts_rank_cd(vector, {query}, 1) AS rank FROM lessons_searchentry
-            WHERE kind = 'section' AND vector @@ {query} {status} ORDER BY rank DESC LIMIT 50)
+        WITH q AS MATERIALIZED (SELECT {query} AS query),
+        top AS MATERIALIZED (
+            SELECT id, ts_rank_cd(vector, q.query, 1) AS rank FROM lessons_searchentry, q
+            WHERE kind = 'section' AND vector @@ q.query {status} ORDER BY rank DESC LIMIT {MATCH_LIMIT})
         SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.rank, e.body
         FROM top
         JOIN lessons_searchentry e ON e.id = top.id
@@ -691,11 +722,11 @@ class _postgres:
     @classmethod
     def find(cls, words, drafts):
         query, params = cls.query(words)
-        sections = cls.SECTIONS_SQL.format(query=query, status="" if drafts else cls.UNPUBLISHED)
+        sections = cls.SECTIONS_SQL.format(query=query, status="" if drafts else cls.UNPUBLISHED, MATCH_LIMIT=MATCH_LIMIT)
         with connection.cursor() as cursor:
             # Both statements in one round trip (psycopg's client-side binding sends them
             # as one): on a busy server each round trip cost about half a millisecond.
-            cursor.execute(cls.TERMS_SQL.format(query=query) + ";" + sections, params * 4)
+            cursor.execute(cls.TERMS_SQL.format(query=query, MATCH_LIMIT=MATCH_LIMIT) + ";" + sections, params * 2)
             terms = dict(cursor.fetchall())
             cursor.nextset()
             rows = [SectionHit(*row[:8], body=row[8]) for row in cursor.fetchall()]

@@ -245,3 +245,29 @@ def test_the_copied_search_index_is_the_one_an_import_builds(bundled_course):
             found = [row[0] for row in cursor.fetchall()]
             has_word = [e.pk for e in SearchEntry.objects.filter(kind=kind).order_by("pk") if re.search(r"\bosteoclasts?\b", f"{e.heading} {e.body}", re.I)]
             assert found == has_word
+
+
+def _count_line(html):
+    return re.search(r'<p class="count" role="status">(.*?)</p>', html, re.S).group(1)
+
+
+def test_the_count_says_how_many_were_found_when_only_the_best_are_shown(course, client):
+    html = page(client, "bone")
+    line = _count_line(html)
+    shown = re.fullmatch(r"(\d+) of (\d+)\+? glossary terms and (\d+) of (\d+)\+? lesson sections for “bone”", line)
+    assert shown, line
+    assert int(shown[1]) == html.count("<dt><a ") < int(shown[2])
+    assert int(shown[3]) == html.count('<li>\n        <h3><a ') < int(shown[4])
+    assert 'href="/glossary/?q=bone"' in html  # the rest of the terms
+
+
+def test_the_count_is_plain_when_everything_found_is_shown(course, client):
+    line = _count_line(page(client, "decoy receptor"))
+    assert re.fullmatch(r"\d+ glossary terms? and \d+ lesson sections? for “decoy receptor”", line), line
+
+
+def test_one_letter_asks_for_two_and_a_short_word_is_said_to_match_whole(course, client):
+    assert _count_line(page(client, "x")) == "Type at least two letters."
+    html = page(client, "os")
+    assert "Nothing found for “os”." in _count_line(html)
+    assert "(“os”) is matched whole: type more of it" in html
