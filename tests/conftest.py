@@ -44,6 +44,7 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
+
 def _migrations_digest():
     from django.apps import apps
 
@@ -84,7 +85,6 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     yield
     with django_db_blocker.unblock():
         teardown_databases(config, verbosity=request.config.option.verbose)
-
 
 
 REFERENCES = """\
