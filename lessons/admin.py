@@ -29,7 +29,12 @@ from .quizzes.item_analysis import WHICH_ATTEMPTS
 from .quizzes.stats import quiz_statistics
 from .rendering import citation_problems, render_markdown, render_tier
 
-TEACHING_ORDER = Case(*[When(tier=t, then=Value(i)) for i, t in enumerate(TIERS)], output_field=IntegerField())
+def teaching_order(field="tier"):
+    """Fundamentals, Intermediate, Academic: the tiers in the order they are taught."""
+    return Case(*[When(**{field: t}, then=Value(i)) for i, t in enumerate(TIERS)], output_field=IntegerField())
+
+
+TEACHING_ORDER = teaching_order()
 
 
 # --- Form fields that read what a browser sends the way the models store it -------------------
@@ -524,7 +529,7 @@ class QuizAdmin(NormalisedFields, admin.ModelAdmin):
     list_filter = ["text__tier", "text__lesson"]
     list_select_related = ["text__lesson"]
     search_fields = ["text__lesson__title"]
-    ordering = ["text__lesson__order", "text__lesson__slug", Case(*[When(text__tier=t, then=Value(i)) for i, t in enumerate(TIERS)]).asc()]
+    ordering = ["text__lesson__order", "text__lesson__slug", teaching_order("text__tier").asc()]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(active_questions=Count("questions", filter=Q(questions__archived=False)))
