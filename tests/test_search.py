@@ -75,6 +75,13 @@ def test_a_long_sections_snippet_is_cut_around_the_words_marked_as_the_engine_ma
     assert "Hospitals ranked by <mark>RANK</mark>, 5 &lt; 7 &amp; <mark>zebrafish</mark> scales." in hit.snippet
 
 
+def test_snippets_mark_whole_words_in_place_after_letters_that_grow_in_lower_case(course):
+    # "İ" is two characters in lower case; the marks must still land on the words.
+    add_section("osteoclast-switch", "fundamentals", "İzmir notes", "izmir", "İİ xosteoclast osteoclasts and xRANKL beside RANKL.")
+    hit = next(h for h in search("osteoclast RANKL").sections if h.anchor == "izmir")
+    assert "İİ xosteoclast <mark>osteoclasts</mark> and xRANKL beside <mark>RANKL</mark>." in hit.snippet
+
+
 def test_glossary_names_come_first_exact_then_prefix(course):
     terms = search("osteocl").terms
     assert [(t.slug, t.match) for t in terms[:2]] == [("osteoclast", "prefix"), ("osteoclast-precursor", "prefix")]
