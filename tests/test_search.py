@@ -254,12 +254,11 @@ def test_the_copied_search_index_is_the_one_an_import_builds(bundled_course):
             assert found == has_word
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN only (CI runs the suite on both)")
 def test_postgres_search_indexes_take_new_entries_at_once(course):
     """A GIN index's pending list is read row by row by every search until a VACUUM merges
     it: after an import it added ~4 ms to every search. gin_clean_pending_list() merges it
     and answers how many pages it held."""
-    if connection.vendor != "postgresql":
-        return  # FTS5 has no pending list
     add_section("bone-is-alive", "fundamentals", "Decoy receptor again", "decoy-again", "A decoy receptor sentence.")
     with connection.cursor() as cursor:
         cursor.execute("SELECT gin_clean_pending_list('lessons_searchentry_vector_gin'), "
