@@ -411,6 +411,27 @@ def test_the_results_map_shows_question_text_escaped_once(client, small_course):
     assert "&amp;amp;" not in page and "&amp;lt;" not in page
 
 
+def test_the_results_map_shortens_long_question_text_at_a_word_boundary(client, small_course):
+    long_text = (
+        "Which of these describes what happens to osteoclast activity when oestrogen falls "
+        "after menopause and remodelling units multiply across trabecular bone surfaces?"
+    )
+    question = Question.objects.filter(quiz__text__lesson__slug="alpha", quiz__text__tier="fundamentals").order_by("position").first()
+    question.text = long_text
+    question.save()
+    attempt = start(client)
+    for q in attempt.quiz.questions.all():
+        client.post(URL + "answer/", {"attempt": attempt.pk, "question": q.pk, "choice": q.choices.first().pk})
+    page = client.get(URL).content.decode()
+    item = re.search(r'<span class="map-text"([^>]*)><strong>Question 1:[^<]*</strong> ([^<]*)</span>', page)
+    assert item, "question 1 is missing from the results map"
+    shown = item.group(2)
+    assert shown.endswith("…") and len(shown) < len(long_text)
+    kept = shown.removesuffix("…").rstrip()
+    assert long_text.startswith(kept) and long_text[len(kept)] == " ", f"a word is cut in half: {shown!r}"
+    assert f'title="{long_text}"' in item.group(1)
+
+
 def statistics_url():
     return f"/admin/lessons/quiz/{Quiz.objects.first().pk}/statistics/"
 
