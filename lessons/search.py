@@ -708,9 +708,9 @@ class _postgres:
         SELECT term_id, ts_rank('{TERM_WEIGHTS}', vector, q.query, 1) AS rank FROM lessons_searchentry, q
         WHERE kind = 'term' AND vector @@ q.query ORDER BY rank DESC LIMIT {MATCH_LIMIT}"""
     SECTIONS_SQL = """
-        WITH q AS MATERIALIZED (SELECT {query} AS query, phraseto_tsquery('english', %s) AS phrase),
+        WITH q AS MATERIALIZED (SELECT {query} AS query, {ranking} AS ranking, phraseto_tsquery('english', %s) AS phrase),
         top AS MATERIALIZED (
-            SELECT id, ts_rank('{SECTION_WEIGHTS}', vector, q.query, 1) * CASE WHEN vector @@ q.phrase THEN 2 ELSE 1 END AS rank
+            SELECT id, ts_rank('{SECTION_WEIGHTS}', vector, q.ranking, 1) * CASE WHEN vector @@ q.phrase THEN 2 ELSE 1 END AS rank
             FROM lessons_searchentry, q
             WHERE kind = 'section' AND vector @@ q.query {status} ORDER BY rank DESC LIMIT {MATCH_LIMIT})
         SELECT e.id, l.slug, l.title, t.tier, e.anchor, e.key, e.heading, top.rank, e.body
@@ -731,8 +731,12 @@ class _postgres:
         return "'" + token + "'"  # \w tokens hold no quote or backslash
 
     @classmethod
-    def query(cls, words) -> tuple[str, list]:
-        """The tsquery as SQL, and its parameters: every word must match, each in any of its forms."""
+    def query(cls, words, *, ranking: bool = False) -> tuple[str, list]:
+        """The tsquery as SQL, and its parameters: every word must match, each in any of its forms.
+
+        The `ranking` one leaves out other names of more than one word: ts_rank reads a phrase
+        as a bag of words, so RANKL's "receptor activator of nuclear factor κB ligand" put a
+        section full of "receptor" and "nuclear" first for "RANKL denosumab"."""
         groups, params, stem = [], [], cls.stemmer()
         for word in words:
             options = {}  # SQL -> parameter, in order, without repeats
@@ -743,7 +747,8 @@ class _postgres:
             else:
                 options[("phraseto_tsquery('english', %s)", word.text)] = None
             for name in distinct_names(word, stem):
-                options[("phraseto_tsquery('english', %s)", name)] = None
+                if not (ranking and " " in name):
+                    options[("phraseto_tsquery('english', %s)", name)] = None
             for name in word.acronyms:
                 options[("to_tsquery('simple', %s)", cls.lexeme(acronym_key(name)) + ":C")] = None
             groups.append("(" + " || ".join(sql for sql, _ in options) + ")")
@@ -753,14 +758,15 @@ class _postgres:
     @classmethod
     def find(cls, words, drafts):
         query, params = cls.query(words)
+        ranking, ranking_params = cls.query(words, ranking=True)
         terms = cls.TERMS_SQL.format(query=query, MATCH_LIMIT=MATCH_LIMIT, TERM_WEIGHTS=cls.TERM_WEIGHTS)
-        sections = cls.SECTIONS_SQL.format(
-            query=query, status="" if drafts else cls.UNPUBLISHED, MATCH_LIMIT=MATCH_LIMIT, SECTION_WEIGHTS=cls.SECTION_WEIGHTS)
+        sections = cls.SECTIONS_SQL.format(query=query, ranking=ranking, status="" if drafts else cls.UNPUBLISHED,
+                                           MATCH_LIMIT=MATCH_LIMIT, SECTION_WEIGHTS=cls.SECTION_WEIGHTS)
         with connection.cursor() as cursor:
             # Both statements in one round trip (psycopg's client-side binding sends them
             # as one): on a busy server each round trip cost about half a millisecond.
             phrase = " ".join(word.text for word in words)
-            cursor.execute(terms + ";" + sections, [*params, *params, phrase if " " in phrase else None])
+            cursor.execute(terms + ";" + sections, [*params, *params, *ranking_params, phrase if " " in phrase else None])
             terms = dict(cursor.fetchall())
             cursor.nextset()
             rows = [SectionHit(*row[:8], body=row[8]) for row in cursor.fetchall()]

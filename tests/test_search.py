@@ -39,6 +39,21 @@ def test_decoy_receptor_finds_the_opg_sections(course, client):
     assert "<mark>decoy</mark> <mark>receptor</mark>" in html
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ts_rank only: FTS5's bm25() scores a name as a phrase")
+def test_a_terms_other_names_widen_the_match_but_the_typed_words_rank(course):
+    # "RANKL" also finds "receptor activator of nuclear factor κB ligand"; ts_rank reads that
+    # name as a bag of words, and ranked a section full of "receptor" and "nuclear" above one
+    # that says what was typed.
+    filler = " ".join(["Scales grew back over the summer in the tanks."] * 6)
+    add_section("osteoclast-switch", "fundamentals", "A fish trial", "zebrafish-trial",
+                f"In zebrafish, denosumab stopped RANKL. RANKL came back later. {filler}")
+    add_section("osteoclast-switch", "intermediate", "Nuclear receptor factors", "zebrafish-receptors",
+                "Zebrafish nuclear receptor factor activity: a nuclear receptor, a factor, an activator of receptor "
+                f"signalling, a ligand of the receptor; receptor activator of nuclear factor κB ligand; denosumab. {filler}")
+    hits = search("zebrafish RANKL denosumab").sections
+    assert [h.anchor for h in hits] == ["zebrafish-trial", "zebrafish-receptors"]
+
+
 def test_t_score_finds_measuring_bone_risk_first_and_the_term_exactly(course):
     results = search("T-score")
     assert results.sections[0].lesson_slug == "measuring-bone-risk"
