@@ -569,7 +569,7 @@ class QuizAdmin(NormalisedFields, admin.ModelAdmin):
         stats = quiz_statistics(quiz, request.GET.get("attempts", "highest"))
         context = {
             **self.admin_site.each_context(request), "quiz": quiz, "stats": stats, "opts": self.model._meta,
-            "title": f"Statistics: {quiz}", "choices_of_attempts": WHICH_ATTEMPTS,
+            "title": f"Quiz statistics: {quiz.text}", "choices_of_attempts": WHICH_ATTEMPTS,
         }
         return TemplateResponse(request, "admin/lessons/quiz/statistics.html", context)
 

@@ -445,6 +445,14 @@ def test_statistics_page_is_forbidden_to_an_instructor_without_quiz_rights(quizl
     assert quizless_instructor_client.get(statistics_url()).status_code == 403
 
 
+def test_statistics_page_title_names_the_quiz_once(admin_client, small_course):
+    quiz = Quiz.objects.select_related("text__lesson").first()
+    page = admin_client.get(statistics_url()).content.decode()
+    heading = f"Quiz statistics: {quiz.text.lesson.title} — {quiz.text.get_tier_display()}"
+    assert f"<h1>{heading}</h1>" in page and f"<title>{heading} |" in page
+    assert "Statistics: Quiz:" not in page
+
+
 @pytest.mark.parametrize("persona", ["instructor_client", "superuser_client"])
 def test_statistics_page_shows_the_moodle_figures_to_staff_with_quiz_rights(request, small_course, persona):
     page = request.getfixturevalue(persona).get(statistics_url()).content.decode()
