@@ -486,6 +486,12 @@ class QuizForm(forms.ModelForm):
         "'// name:' line, else its [id:…], else its ::name::, else its text; change that and it becomes a new question.",
     )
     gift_file = forms.FileField(label="Or upload a GIFT file", required=False)
+    archive_left_out = forms.BooleanField(
+        label="Archive the questions left out",
+        required=False,
+        help_text="A question now in the quiz that the new GIFT leaves out is archived: hidden from learners, "
+        "kept with its past answers, and back when its Archived box is unticked. Saving asks first.",
+    )
 
     class Meta:
         model = Quiz
@@ -518,8 +524,24 @@ class QuizForm(forms.ModelForm):
             problems = quiz_problems(text, parsed) if text else []
             if problems:
                 raise ValidationError([f"GIFT {p}" for p in problems])
+            left_out = self.left_out(parsed)
+            if left_out and not data.get("archive_left_out"):
+                names = ", ".join(f"“{q.title or q.name}”" for q in left_out[:10])
+                more = f" and {len(left_out) - 10} more" if len(left_out) > 10 else ""
+                again = " (and choose the file again)" if upload else ""
+                self.add_error(
+                    "archive_left_out",
+                    f"The new GIFT leaves out {len(left_out)} of the quiz's questions: {names}{more}. Tick “Archive "
+                    f"the questions left out” to archive them{again}, or put them back in the GIFT.",
+                )
             data["gift_source"] = source
         return data
+
+    def left_out(self, parsed) -> list:
+        """The quiz's questions that the parsed GIFT does not name: saving would archive them."""
+        if not self.instance.pk:
+            return []
+        return list(self.instance.questions.active().exclude(name__in=[q.name for q in parsed.questions]).order_by("position"))
 
 
 @admin.register(Quiz)

@@ -198,7 +198,13 @@ def test_gift_upload_in_admin_replaces_questions_and_bad_gift_changes_nothing(in
     assert "essay questions" in bad.content.decode()
     assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70
     good = "::alpha-a-q1::Which cell removes bone?{=Osteoclast #Yes ~Osteoblast #No ~Chondrocyte #No}\n"
-    response = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": good})
+    # Two of the three questions are left out: saving asks before archiving them.
+    asked = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": good})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "The new GIFT leaves out 2 of the quiz&#x27;s questions: “alpha-a-q2”, “alpha-a-q3”." in page
+    assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70 and not quiz.questions.filter(archived=True).exists()
+    response = instructor_client.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {**base, "gift_text": good, "archive_left_out": "on"})
     assert response.status_code == 302
     assert list(quiz.questions.active().values_list("name", flat=True)) == ["alpha-a-q1"]
     assert quiz.questions.filter(archived=True).count() == 2

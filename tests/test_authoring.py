@@ -276,7 +276,8 @@ def test_quiz_form_saves_pass_mark_and_questions_together_or_nothing(ina, small_
     monkeypatch.setattr("lessons.admin.import_quiz", refuse)
     good = "::alpha-a-q1::Which cell removes bone?{=Osteoclast #Yes ~Osteoblast #No}\n"
     with pytest.raises(RuntimeError):
-        ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/", {"text": quiz.text_id, "pass_mark": 90, "shuffle": "on", "gift_text": good})
+        ina.post(f"/admin/lessons/quiz/{quiz.pk}/change/",
+                 {"text": quiz.text_id, "pass_mark": 90, "shuffle": "on", "gift_text": good, "archive_left_out": "on"})
     assert Quiz.objects.get(pk=quiz.pk).pass_mark == 70
     assert list(quiz.questions.active().values_list("name", flat=True)) == names
     assert Question.objects.filter(quiz=quiz, archived=True).count() == 0

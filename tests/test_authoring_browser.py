@@ -183,6 +183,33 @@ def test_a_quizs_gift_box_shows_its_questions_in_a_box_tall_and_wide_enough_to_e
     assert size["width"] >= 500 and size["x"] + size["width"] <= width, f"GIFT box {size} at {width}px"
 
 
+def test_deleting_a_question_from_the_gift_box_asks_before_archiving_it(new_page, live_server, small_course, instructor):
+    """Leaving a question out of the quiz's GIFT archives it; the save says which and asks first."""
+    from lessons.models import Question, Quiz
+
+    site = live_server.url
+    quiz = Quiz.objects.get(text__lesson__slug="alpha", text__tier="fundamentals")
+    page = new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, site)
+    page.goto(f"{site}/admin/lessons/quiz/{quiz.pk}/change/")
+    box = page.locator("textarea.gift-source")
+    text = box.input_value()
+    start = text.rfind("\n\n", 0, text.index("::alpha-f-q3::"))
+    select_in_textarea(page, "textarea.gift-source", start, len(text))
+    page.keyboard.press("Delete")
+    page.get_by_role("button", name="Save", exact=True).click()
+    error = page.locator(".errorlist").filter(has_text="leaves out 1 of the quiz's questions")
+    assert "“alpha-f-q3”" in error.inner_text()
+    assert "::alpha-f-q3::" not in page.locator("textarea.gift-source").input_value()  # the edit is kept
+    assert Question.objects.filter(quiz=quiz, archived=False).count() == 3
+
+    page.get_by_label("Archive the questions left out").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".messagelist").filter(has_text="1 archived").wait_for()
+    assert Question.objects.get(quiz=quiz, name="alpha-f-q3").archived
+    assert Question.objects.filter(quiz=quiz, archived=False).count() == 2
+
+
 @pytest.mark.parametrize("width", [1280, 900])
 def test_quiz_statistics_fit_the_window_and_the_wide_table_scrolls_in_its_own_box(new_page, bundled, instructor, width):
     """Found by hand: the ten-column questions table pushed the statistics page 97 px wider than a
