@@ -759,14 +759,14 @@ class _postgres:
     def find(cls, words, drafts):
         query, params = cls.query(words)
         ranking, ranking_params = cls.query(words, ranking=True)
-        terms = cls.TERMS_SQL.format(query=query, MATCH_LIMIT=MATCH_LIMIT, TERM_WEIGHTS=cls.TERM_WEIGHTS)
-        sections = cls.SECTIONS_SQL.format(query=query, ranking=ranking, status="" if drafts else cls.UNPUBLISHED,
-                                           MATCH_LIMIT=MATCH_LIMIT, SECTION_WEIGHTS=cls.SECTION_WEIGHTS)
+        terms_sql = cls.TERMS_SQL.format(query=query, MATCH_LIMIT=MATCH_LIMIT, TERM_WEIGHTS=cls.TERM_WEIGHTS)
+        sections_sql = cls.SECTIONS_SQL.format(query=query, ranking=ranking, status="" if drafts else cls.UNPUBLISHED,
+                                               MATCH_LIMIT=MATCH_LIMIT, SECTION_WEIGHTS=cls.SECTION_WEIGHTS)
         with connection.cursor() as cursor:
             # Both statements in one round trip (psycopg's client-side binding sends them
             # as one): on a busy server each round trip cost about half a millisecond.
             phrase = " ".join(word.text for word in words)
-            cursor.execute(terms + ";" + sections, [*params, *params, *ranking_params, phrase if " " in phrase else None])
+            cursor.execute(terms_sql + ";" + sections_sql, [*params, *params, *ranking_params, phrase if " " in phrase else None])
             terms = dict(cursor.fetchall())
             cursor.nextset()
             rows = [SectionHit(*row[:8], body=row[8]) for row in cursor.fetchall()]

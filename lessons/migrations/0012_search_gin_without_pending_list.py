@@ -1,7 +1,7 @@
 """PostgreSQL: the search GIN indexes take each new entry at once (fastupdate off) instead
 of queueing it in a pending list that every search then reads row by row until a VACUUM
 merges it. After an import of the 10x course the list held ~660 entries in 106 pages and
-added ~4 ms to every search (p95 17 -> 21 ms) until autovacuum came by; the content
+added ~4 ms to every search (serial p95 21 ms instead of 17) until autovacuum came by; the content
 changes seldom and is read on every search, so inserts pay instead. Nothing to do on SQLite."""
 
 from django.db import migrations
