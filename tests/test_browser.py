@@ -167,6 +167,19 @@ def test_take_a_whole_quiz_and_see_the_score_on_the_course_map(new_page, site, j
     assert f"best {score}%" in page.locator(".lesson-card", has_text="Lesson alpha").inner_text()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_starting_a_quiz_puts_focus_on_the_first_question(new_page, site, javascript):
+    page = new_page(java_script_enabled=javascript)
+    page.goto(f"{site}/lessons/alpha/fundamentals/quiz/")
+    page.get_by_role("button", name="Start the quiz").click()
+    page.get_by_text("Question 1 of 3").wait_for()
+    question = page.locator("#quiz-card fieldset legend .question-text")
+    expect(question).to_be_focused()
+    # The next Tab goes to the first answer, not back through the header.
+    page.keyboard.press("Tab")
+    expect(page.locator("#quiz-card input[name=choice]").first).to_be_focused()
+
+
 # --- Instructor authoring ----------------------------------------------------------------------
 
 
