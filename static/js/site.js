@@ -251,10 +251,10 @@
   }
   document.addEventListener("htmx:beforeHistorySave", cleanForHistory);
   document.addEventListener("htmx:beforeSwap", hide);
-  document.addEventListener("htmx:historyRestore", ready);
-  // A restored page keeps the search box's value attribute from when it was first served,
-  // not what was typed: put back the query its URL and results are for.
   document.addEventListener("htmx:historyRestore", function () {
+    ready();
+    // A restored page keeps the search box's value attribute from when it was first served,
+    // not what was typed: put back the query its URL and results are for.
     var box = document.getElementById("search-q");
     if (box) box.value = new URLSearchParams(location.search).get("q") || "";
   });
