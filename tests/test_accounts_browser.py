@@ -123,3 +123,38 @@ def test_account_pages_fit_a_phone_when_signed_in_with_a_long_name(new_page, sit
         assert fits(page), f"{path} overflows 390 px"
         if path != TIER:  # the tier page has its own axe test
             assert axe_violations(page) == [], path
+
+
+HEADER_CONTROLS = ".site-header a, .site-header button, .site-header input"
+
+
+def header_geometry(page):
+    """The header's height and the smallest control in it (CSS px)."""
+    return page.evaluate(
+        f"""(() => {{
+        const sizes = [...document.querySelectorAll('{HEADER_CONTROLS}')].filter(e => e.offsetParent !== null)
+            .map(e => {{ const r = e.getBoundingClientRect(); return [e.textContent.trim() || e.name, r.width, r.height]; }});
+        return {{height: document.querySelector('.site-header').getBoundingClientRect().height, sizes}};
+        }})()"""
+    )
+
+
+# Two lines (brand and site links; account links and search) for a reader who is not signed
+# in. Signed in, the account name, My learning and Sign out take a line of their own at 390 px.
+@pytest.mark.parametrize("who, limit", [("anonymous", 100), ("learner", None)])
+def test_the_site_header_takes_two_lines_on_a_phone_with_targets_big_enough(new_page, site, who, limit):
+    from django.contrib.auth.models import User
+
+    page = new_page(viewport=PHONE, bypass_csp=True)
+    if who == "learner":
+        User.objects.create_user("lena", password=PASSWORD)
+        sign_in(page, site, "lena")
+    page.goto(site + TIER)
+    page.evaluate("document.fonts.ready.then(() => true)")
+    geometry = header_geometry(page)
+    if limit:
+        assert geometry["height"] <= limit, f"the header is {geometry['height']:.0f} px tall at 390 px: more than two lines"
+    small = [(name, round(w), round(h)) for name, w, h in geometry["sizes"] if w < 24 or h < 24]
+    assert small == [], f"tap targets under 24x24 px: {small}"
+    assert fits(page)
+    assert axe_violations(page, ["target-size"]) == []
