@@ -448,12 +448,14 @@ class Marker:
             for name in ([word.text] if word.acronym else []) + word.acronyms:
                 acronyms.setdefault(name, i)
         # A token stemmed to s starts with s less its last letter (Porter turns a final "y" into "i").
-        starts = {first[:-1] or first for first in self.by_first}
+        # A one-letter token (the "T" of "T-score") is its own stem: it is looked for as a whole
+        # word, not as the start of every "the" and "to" (most of that snippet's time).
+        singles = {first for first in self.by_first if len(first) == 1}
+        starts = {first[:-1] or first for first in self.by_first if len(first) > 1}
         starts |= {s for _, ((first, prefix), *_) in self.prefixed for s in (first[:-1] or first, prefix)}
-        self.candidates = (
-            re.compile(r"(?:" + "|".join(map(re.escape, sorted(starts, key=len, reverse=True))) + r")\w*")
-            if starts else None
-        )
+        alternatives = [r"(?:" + "|".join(map(re.escape, sorted(starts, key=len, reverse=True))) + r")\w*"] if starts else []
+        alternatives += [r"(?:" + "|".join(map(re.escape, sorted(singles - starts))) + r")(?!\w)"] if singles - starts else []
+        self.candidates = re.compile("|".join(alternatives)) if alternatives else None
         self.acronyms = acronyms
         self.acronym_re = (
             re.compile(r"(?:" + "|".join(map(re.escape, sorted(acronyms, key=len, reverse=True))) + r")(?!\w)")
